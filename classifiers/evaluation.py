@@ -1,0 +1,72 @@
+"""Measuring any predictor (Model, KeywordClassifier) on labelled examples."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from .corpus import LABELS, Example
+from .metrics import binary_metrics
+from .model import Prediction
+
+
+class Predictor(Protocol):
+    version: str
+
+    def predict(self, texts: Sequence[tuple[str, str]]) -> list[Prediction]: ...
+
+
+def evaluate(predictor: Predictor, examples: Sequence[Example]) -> dict[str, Any]:
+    """Per-label and flag precision/recall/F1/support with confusion counts, and per language.
+
+    A precision or recall whose denominator is zero is reported as 0.
+    """
+    predictions = predictor.predict([(ex.title, ex.summary) for ex in examples])
+    truth = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=bool)
+    decided = np.array([[label in p.labels for label in LABELS] for p in predictions], dtype=bool)
+    truth, decided = truth.reshape(-1, len(LABELS)), decided.reshape(-1, len(LABELS))
+    flag_truth = truth.any(axis=1)
+    flagged = np.array([p.flagged for p in predictions], dtype=bool)
+    langs = np.array([ex.lang or "?" for ex in examples], dtype=str)
+    return {
+        "version": predictor.version,
+        "n_examples": len(examples),
+        "per_label": {
+            label: binary_metrics(truth[:, j], decided[:, j]) for j, label in enumerate(LABELS)
+        },
+        "flag": binary_metrics(flag_truth, flagged),
+        "per_lang": {
+            lang: binary_metrics(flag_truth[langs == lang], flagged[langs == lang])
+            for lang in sorted(set(langs.tolist()))
+        },
+    }
+
+
+COLUMNS = ("precision", "recall", "f1", "support", "tp", "fp", "fn", "tn")
+
+
+def format_report(report: dict[str, Any], title: str = "") -> str:
+    """An aligned plain-text table of an evaluate() result (or a TrainReport.as_dict())."""
+    rows = [(label, report["per_label"][label]) for label in report["per_label"]]
+    rows.append(("flag (any)", report["flag"]))
+    rows += [(f"  lang {lang}", m) for lang, m in report.get("per_lang", {}).items()]
+    width = max(len(name) for name, _ in rows)
+    lines = [title] if title else []
+    lines.append(" ".join([" " * width, *(f"{c:>9}" for c in COLUMNS)]).rstrip())
+    lines += [" ".join([name.ljust(width), *format_cells(m)]).rstrip() for name, m in rows]
+    return "\n".join(lines)
+
+
+def format_cells(metrics: dict[str, float]) -> list[str]:
+    cells = []
+    for column in COLUMNS:
+        value = metrics.get(column)
+        if value is None:
+            cells.append(f"{'':>9}")
+        elif column in ("precision", "recall", "f1"):
+            cells.append(f"{value:9.3f}")
+        else:
+            cells.append(f"{int(value):9d}")
+    return cells

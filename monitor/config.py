@@ -1,0 +1,215 @@
+"""feeds.yaml: declared once as typed models, validated whole, every problem reported at once."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.errors import ConfigError
+
+DEFAULT_CONFIG = "feeds.yaml"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2}
+_SIZE_UNITS["gib"] = 1024**3
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def parse_duration(value: Any) -> float:
+    """'90s', '15m', '2h', '1d' (or a number of seconds) -> seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f'expected a duration like "15m", got {_show(value)}')
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_size(value: Any) -> int:
+    """'10MB', '512KiB' (or a number of bytes) -> bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f'expected a size like "10MB", got {_show(value)}')
+    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+
+
+def parse_share(value: Any) -> float:
+    """'10%' or 0.1 -> 0.1."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            value = float(value.strip()[:-1]) / 100
+        except ValueError:
+            pass
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    raise ValueError(f'expected a share like "10%", got {_show(value)}')
+
+
+def _show(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+Share = Annotated[float, BeforeValidator(parse_share)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Settings(_Strict):
+    database: str = "nk-monitor.db"
+    model_dir: str = "models"
+    interval: Duration = 1800.0
+    jitter: Share = 0.1
+    tick: Duration = 60.0
+    timeout: Duration = 20.0
+    connect_timeout: Duration = 10.0
+    max_body_size: Size = 10_000_000
+    concurrency: int = Field(default=8, ge=1, le=64)
+    user_agent: str = "nk-monitor/0.1 (RSS reader)"
+
+    @field_validator("interval", "tick")
+    @classmethod
+    def _at_least_a_minute(cls, value: float) -> float:
+        if value < 60:
+            raise ValueError(f"must be at least 1m, got {value:g}s")
+        return value
+
+    @field_validator("user_agent")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if not value.strip() or not value.isprintable():
+            raise ValueError("must be a non-empty printable string")
+        return value
+
+
+class Feed(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    url: str
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+    interval: Duration | None = None
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
+            raise ValueError(f'expected an http:// or https:// URL, got "{value}"')
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str | None) -> str | None:
+        if value is not None and not _LANGUAGE.match(value):
+            raise ValueError(f'expected a language code like "en" or "ko", got "{value}"')
+        return value
+
+    @field_validator("interval")
+    @classmethod
+    def _interval_floor(cls, value: float | None) -> float | None:
+        if value is not None and value < 60:
+            raise ValueError(f"must be at least 1m, got {value:g}s")
+        return value
+
+
+class Config(_Strict):
+    settings: Settings = Settings()
+    feeds: tuple[Feed, ...] = ()
+    path: Path = Path(DEFAULT_CONFIG)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.resolve().parent
+
+    def database_path(self) -> Path:
+        return self.base_dir / self.settings.database
+
+    def model_dir(self) -> Path:
+        return self.base_dir / self.settings.model_dir
+
+    def feed_interval(self, feed: Feed) -> float:
+        return feed.interval or self.settings.interval
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _problem(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "required"
+    return f"{_location(tuple(error['loc']))}: {message}"
+
+
+def _duplicate_names(data: dict[str, Any]) -> list[str]:
+    seen: dict[str, int] = {}
+    problems = []
+    for index, feed in enumerate(data.get("feeds") or []):
+        name = feed.get("name") if isinstance(feed, dict) else None
+        if isinstance(name, str):
+            if name in seen:
+                problems.append(
+                    f'feeds[{index}].name: "{name}" is already used by feeds[{seen[name]}]'
+                )
+            seen.setdefault(name, index)
+    return problems
+
+
+def parse_config(data: Any, path: Path) -> Config:
+    """Validate already-loaded YAML data; raises ConfigError listing every problem."""
+    label = str(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{label}: expected a mapping with settings: and feeds:"])
+    problems: list[str] = []
+    config = None
+    try:
+        config = Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        problems = [f"{label}: {_problem(err)}" for err in exc.errors()]
+    if "path" in data:
+        problems.insert(0, f"{label}: path: unknown key")
+    problems += [f"{label}: {p}" for p in _duplicate_names(data)]
+    if problems or config is None:
+        raise ConfigError(problems)
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file (set --config or MONITOR_CONFIG)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{path}:{where}: invalid YAML: {reason}"]) from exc
+    return parse_config(data, path)
+
+
+def config_path(explicit: str | None) -> Path:
+    return Path(explicit or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)

@@ -1,0 +1,94 @@
+"""`monitor run`: the refresh job on an APScheduler 3.x schedule, stopped cleanly by signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+import storage
+from monitor.config import Config
+from monitor.normalise import iso
+from monitor.pipeline import Refresher, utc_now
+from monitor.runner import open_monitor
+
+log = logging.getLogger("monitor.daemon")
+SHUTDOWN_GRACE_S = 5.0
+
+
+class Daemon:
+    """Ticks often; each tick starts a poll for every due feed that is not already in flight."""
+
+    def __init__(self, refresher: Refresher, tick_s: float) -> None:
+        self.refresher = refresher
+        self.tick_s = tick_s
+        self.tasks: set[asyncio.Task[object]] = set()
+        self.stopping = asyncio.Event()
+
+    async def tick(self) -> None:
+        if self.stopping.is_set():
+            return
+        due = storage.due_feeds(self.refresher.db, iso(utc_now()))
+        for feed in due:
+            if feed.id in self.refresher.in_flight:
+                continue
+            task = asyncio.create_task(self.refresher.poll_feed(feed), name=f"poll {feed.name}")
+            self.tasks.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[object]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("poll task %s failed: %s: %s", task.get_name(), type(exc).__name__, exc)
+
+    def scheduler(self) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.tick_s,
+            next_run_time=utc_now(),
+            id="due-feeds",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(self.tick_s),
+        )
+        return scheduler
+
+    async def drain(self) -> None:
+        """Let in-flight polls finish for a moment, then cancel the rest.
+
+        Cancelling is safe: a poll writes its results in one synchronous transaction after its
+        last await, so a cancelled poll has written nothing and a finished one everything.
+        """
+        if self.tasks:
+            _done, pending = await asyncio.wait(self.tasks, timeout=SHUTDOWN_GRACE_S)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _serve(config: Config, db_path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    with open_monitor(config, db_path) as monitor:
+        async with monitor.refresher() as refresher:
+            daemon = Daemon(refresher, config.settings.tick)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, daemon.stopping.set)
+            scheduler = daemon.scheduler()
+            scheduler.start()
+            feeds = len(storage.enabled_feeds(monitor.db))
+            log.info("polling %d feeds into %s; Ctrl-C or SIGTERM stops", feeds, db_path)
+            await daemon.stopping.wait()
+            log.info("stopping: finishing in-flight polls")
+            scheduler.shutdown(wait=False)
+            await daemon.drain()
+    log.info("stopped")
+
+
+def run_daemon(config: Config, db_path: Path) -> None:
+    asyncio.run(_serve(config, db_path))

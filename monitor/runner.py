@@ -1,0 +1,81 @@
+"""Everything a poll cycle needs, opened once: database, feeds synced from config, model."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+import storage
+from monitor.config import Config
+from monitor.fetcher import FetchLimits
+from monitor.models import ModelHolder
+from monitor.normalise import iso
+from monitor.pipeline import PollOutcome, Refresher, classify_unscored, utc_now
+
+log = logging.getLogger("monitor")
+
+
+@dataclass
+class Monitor:
+    config: Config
+    db: sqlite_utils.Database
+    models: ModelHolder
+
+    def refresher(self) -> Refresher:
+        return Refresher(
+            self.db, self.models.get, fetch_limits(self.config), jitter=self.config.settings.jitter
+        )
+
+
+def fetch_limits(config: Config) -> FetchLimits:
+    s = config.settings
+    return FetchLimits(
+        timeout=s.timeout,
+        connect_timeout=s.connect_timeout,
+        max_bytes=s.max_body_size,
+        concurrency=s.concurrency,
+        user_agent=s.user_agent,
+    )
+
+
+def feed_specs(config: Config) -> list[storage.FeedSpec]:
+    return [
+        storage.FeedSpec(
+            name=f.name,
+            url=f.url,
+            interval_s=int(config.feed_interval(f)),
+            language=f.language,
+            tags=f.tags,
+            enabled=f.enabled,
+        )
+        for f in config.feeds
+    ]
+
+
+@contextmanager
+def open_monitor(config: Config, db_path: Path) -> Iterator[Monitor]:
+    db = storage.open_db(db_path)
+    try:
+        storage.sync_feeds(db, feed_specs(config), iso(utc_now()))
+        models = ModelHolder(config.model_dir())
+        classify_unscored(db, models.get())
+        yield Monitor(config, db, models)
+    finally:
+        db.close()
+
+
+async def _poll_all(monitor: Monitor) -> list[PollOutcome]:
+    async with monitor.refresher() as refresher:
+        return await refresher.poll_feeds(storage.enabled_feeds(monitor.db))
+
+
+def run_once(config: Config, db_path: Path) -> list[PollOutcome]:
+    """Poll every enabled feed once, whatever its schedule says."""
+    with open_monitor(config, db_path) as monitor:
+        return asyncio.run(_poll_all(monitor))

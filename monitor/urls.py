@@ -1,0 +1,56 @@
+"""Canonical article URLs: safe schemes only, tracking parameters removed."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Exact parameter names (compared case-sensitively, as servers do) and prefixes to drop.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
+        "vero_id", "_ga", "_gl", "ocid", "cmpid", "at_medium", "at_campaign", "rss_source",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "mtm_", "pk_")
+SAFE_SCHEMES = ("http", "https")
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL itself if it is an absolute http(s) URL, else None (javascript:, data:, ...)."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return None
+    return url
+
+
+def _is_tracking(name: str) -> bool:
+    return name in TRACKING_PARAMS or name.lower().startswith(TRACKING_PREFIXES)
+
+
+def canonical_url(url: str | None) -> str | None:
+    """A stable form for deduplication: lower-case scheme and host, no default port, no
+    fragment, no tracking parameters; the path and the other parameters are kept as they are."""
+    url = safe_url(url)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    netloc = host if port in (None, 80 if scheme == "http" else 443) else f"{host}:{port}"
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    ]
+    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))

@@ -1,0 +1,147 @@
+"""The articles and sightings tables: one row per article however many feeds carry it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+
+@dataclass(frozen=True)
+class ArticleIn:
+    """A normalised article ready to store. `key` identifies it within its feed."""
+
+    key: str
+    guid: str | None
+    url: str | None
+    canonical_url: str | None
+    title: str
+    summary: str
+    published: str | None
+    language: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Match:
+    article_id: int
+    same_feed: bool  # seen under this key in this feed (else: same canonical URL elsewhere)
+    content_hash: str
+
+
+def find_existing(db: sqlite_utils.Database, feed_id: int, article: ArticleIn) -> Match | None:
+    """The stored article this one repeats: same key in the same feed, or same canonical URL."""
+    row = db.execute(
+        "select a.id, a.content_hash from sightings s join articles a on a.id = s.article_id"
+        " where s.feed_id = ? and s.key = ?",
+        [feed_id, article.key],
+    ).fetchone()
+    if row:
+        return Match(row[0], True, row[1])
+    if article.canonical_url:
+        row = db.execute(
+            "select id, content_hash from articles where canonical_url = ?",
+            [article.canonical_url],
+        ).fetchone()
+        if row:
+            return Match(row[0], False, row[1])
+    return None
+
+
+def needs_classifying(
+    db: sqlite_utils.Database, feed_id: int, articles: Iterable[ArticleIn]
+) -> list[ArticleIn]:
+    """Articles that are new, or whose content changed in this feed since we stored them."""
+    out = []
+    for article in articles:
+        match = find_existing(db, feed_id, article)
+        if match is None or (match.same_feed and match.content_hash != article.content_hash):
+            out.append(article)
+    return out
+
+
+def get_article(db: sqlite_utils.Database, article_id: int) -> dict[str, Any] | None:
+    rows = list(db["articles"].rows_where("id = ?", [article_id]))
+    return rows[0] if rows else None
+
+
+def article_outlets(db: sqlite_utils.Database, article_id: int) -> list[str]:
+    sql = (
+        "select f.name from sightings s join feeds f on f.id = s.feed_id"
+        " where s.article_id = ? order by s.first_seen, f.name"
+    )
+    return [r[0] for r in db.execute(sql, [article_id]).fetchall()]
+
+
+def unclassified_articles(
+    db: sqlite_utils.Database, limit: int | None = None
+) -> list[dict[str, Any]]:
+    sql = "select id, title, summary from articles where classification_id is null order by id"
+    if limit:
+        sql += f" limit {int(limit)}"
+    return list(db.query(sql))
+
+
+def count_articles(db: sqlite_utils.Database) -> int:
+    return db.execute("select count(*) from articles").fetchone()[0]
+
+
+def store_articles(
+    db: sqlite_utils.Database, feed_id: int, articles: Sequence[ArticleIn], now: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Insert new articles, update changed ones, record sightings. Call inside a transaction.
+
+    Returns ({key: article_id} of new articles, {key: article_id} of changed ones). Reviews
+    are never touched: an article seen again keeps its id and so its verdict.
+    """
+    new: dict[str, int] = {}
+    changed: dict[str, int] = {}
+    for article in articles:
+        match = find_existing(db, feed_id, article)
+        if match is None:
+            new[article.key] = _insert(db, feed_id, article, now)
+        elif match.same_feed and match.content_hash != article.content_hash:
+            _update_content(db, match.article_id, article, now)
+            changed[article.key] = match.article_id
+        if match is None or not match.same_feed:
+            article_id = new.get(article.key) or match.article_id  # type: ignore[union-attr]
+            db.execute(
+                "insert or ignore into sightings (feed_id, key, article_id, first_seen)"
+                " values (?, ?, ?, ?)",
+                [feed_id, article.key, article_id, now],
+            )
+    return new, changed
+
+
+def _insert(db: sqlite_utils.Database, feed_id: int, article: ArticleIn, now: str) -> int:
+    cursor = db.execute(
+        "insert into articles (feed_id, guid, url, canonical_url, title, summary, published,"
+        " fetched, updated, language, content_hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            feed_id,
+            article.guid,
+            article.url,
+            article.canonical_url,
+            article.title,
+            article.summary,
+            article.published,
+            now,
+            now,
+            article.language,
+            article.content_hash,
+        ],
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _update_content(
+    db: sqlite_utils.Database, article_id: int, article: ArticleIn, now: str
+) -> None:
+    db.execute(
+        "update articles set title = ?, summary = ?, published = coalesce(?, published),"
+        " updated = ?, content_hash = ? where id = ?",
+        [article.title, article.summary, article.published, now, article.content_hash, article_id],
+    )

@@ -1,0 +1,51 @@
+"""The classifications table: every score a model version gave an article."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlite_utils
+
+SCORED_LABELS = ("defectors", "repatriation", "border")
+
+
+@dataclass(frozen=True)
+class ClassificationIn:
+    scores: Mapping[str, float]
+    labels: tuple[str, ...]
+    flagged: bool
+
+
+def save_classification(
+    db: sqlite_utils.Database,
+    article_id: int,
+    model_version: str,
+    result: ClassificationIn,
+    now: str,
+) -> int:
+    """Store (or replace) this model version's verdict and make it the article's current one."""
+    row = {
+        "article_id": article_id,
+        "model_version": model_version,
+        "score": max(result.scores.values(), default=0.0),
+        "labels": json.dumps(list(result.labels)),
+        "flagged": int(result.flagged),
+        "classified_at": now,
+    }
+    for label in SCORED_LABELS:
+        row[f"score_{label}"] = float(result.scores.get(label, 0.0))
+    db.execute(
+        "delete from classifications where article_id = ? and model_version = ?",
+        [article_id, model_version],
+    )
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    cursor = db.execute(
+        f"insert into classifications ({columns}) values ({marks})", list(row.values())
+    )
+    class_id = cursor.lastrowid
+    db.execute("update articles set classification_id = ? where id = ?", [class_id, article_id])
+    assert class_id is not None
+    return class_id

@@ -1,0 +1,38 @@
+"""Open the SQLite database: WAL, a busy timeout, foreign keys, migrations applied."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from storage.migrations import MIGRATIONS
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StorageError(Exception):
+    """The database could not be opened or is not an nk-monitor database."""
+
+
+def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise StorageError(f"{path}: folder {path.parent} does not exist")
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA foreign_keys = ON")
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        if migrate:
+            MIGRATIONS.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{path}: {exc}") from exc
+    return db
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str]:
+    return [m.name for m in MIGRATIONS.applied(db)]

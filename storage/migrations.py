@@ -1,0 +1,137 @@
+"""Named schema migrations. Never edit a released migration: add a new one."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+MIGRATIONS = Migrations("nk-monitor")
+
+
+@MIGRATIONS()
+def m001_create_feeds(db: sqlite_utils.Database) -> None:
+    db["feeds"].create(
+        {
+            "id": int,
+            "name": str,
+            "url": str,
+            "language": str,
+            "tags": str,  # JSON list
+            "interval_s": int,
+            "enabled": int,
+            "etag": str,
+            "last_modified": str,
+            "last_polled": str,
+            "last_status": int,
+            "last_success": str,
+            "last_error": str,
+            "last_warning": str,
+            "consecutive_failures": int,
+            "next_poll": str,
+            "created": str,
+        },
+        pk="id",
+        not_null={"name", "url"},
+        defaults={"enabled": 1, "consecutive_failures": 0, "tags": "[]"},
+    )
+    db["feeds"].create_index(["name"], unique=True)
+
+
+@MIGRATIONS()
+def m002_create_articles(db: sqlite_utils.Database) -> None:
+    db["articles"].create(
+        {
+            "id": int,
+            "feed_id": int,
+            "guid": str,
+            "url": str,
+            "canonical_url": str,
+            "title": str,
+            "summary": str,
+            "published": str,  # ISO 8601 UTC, or NULL when the feed gave no usable date
+            "fetched": str,  # ISO 8601 UTC, first time we stored it
+            "updated": str,  # ISO 8601 UTC, last time its content changed
+            "language": str,
+            "content_hash": str,
+            "classification_id": int,  # the latest classification
+        },
+        pk="id",
+        foreign_keys=[("feed_id", "feeds", "id")],
+        not_null={"feed_id", "title", "fetched", "content_hash"},
+        defaults={"summary": ""},
+    )
+    # One article per canonical URL across all feeds; NULLs (no usable link) are exempt.
+    db.execute(
+        "CREATE UNIQUE INDEX idx_articles_canonical_url ON articles(canonical_url) "
+        "WHERE canonical_url IS NOT NULL"
+    )
+    db["articles"].create_index(["published"])
+    db["articles"].create_index(["fetched"])
+    # Every (feed, key) an article was seen under: GUID, else canonical URL, else content hash.
+    db["sightings"].create(
+        {"feed_id": int, "key": str, "article_id": int, "first_seen": str},
+        pk=("feed_id", "key"),
+        foreign_keys=[("feed_id", "feeds", "id"), ("article_id", "articles", "id")],
+    )
+    db["sightings"].create_index(["article_id"])
+
+
+@MIGRATIONS()
+def m003_create_classifications(db: sqlite_utils.Database) -> None:
+    db["classifications"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "model_version": str,
+            "score_defectors": float,
+            "score_repatriation": float,
+            "score_border": float,
+            "score": float,  # the highest label score
+            "labels": str,  # JSON list of labels that passed their threshold
+            "flagged": int,
+            "classified_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"article_id", "model_version", "flagged"},
+    )
+    db["classifications"].create_index(["article_id", "model_version"], unique=True)
+
+
+@MIGRATIONS()
+def m004_create_reviews(db: sqlite_utils.Database) -> None:
+    # Append-only: the newest row for an article is its verdict; undo deletes that row.
+    db["reviews"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "verdict": str,  # relevant | not-relevant
+            "labels": str,  # JSON list, the analyst's labels
+            "note": str,
+            "reviewed_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"article_id", "verdict", "reviewed_at"},
+    )
+    db["reviews"].create_index(["article_id", "id"])
+
+
+@MIGRATIONS()
+def m005_create_polls(db: sqlite_utils.Database) -> None:
+    db["polls"].create(
+        {
+            "id": int,
+            "feed_id": int,
+            "started": str,
+            "http_status": int,
+            "new_articles": int,
+            "updated_articles": int,
+            "duration_ms": int,
+            "error": str,
+            "warning": str,
+        },
+        pk="id",
+        foreign_keys=[("feed_id", "feeds", "id")],
+    )
+    db["polls"].create_index(["feed_id", "started"])

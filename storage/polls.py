@@ -1,0 +1,99 @@
+"""Writing one poll of one feed: its articles, scores and new polling state, atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from storage.articles import ArticleIn, store_articles
+from storage.classifications import ClassificationIn, save_classification
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    """What happened when a feed was polled, and when to poll it next."""
+
+    feed_id: int
+    started: str
+    http_status: int | None
+    next_poll: str
+    duration_ms: int
+    ok: bool
+    error: str | None = None
+    warning: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    url: str | None = None  # set to move the feed to a new URL
+
+
+@dataclass(frozen=True)
+class PollSaved:
+    new: dict[str, int]
+    changed: dict[str, int]
+
+
+def save_poll(
+    db: sqlite_utils.Database,
+    poll: PollRecord,
+    articles: Sequence[ArticleIn] = (),
+    scores: Mapping[str, ClassificationIn] | None = None,
+    model_version: str | None = None,
+) -> PollSaved:
+    """Store the articles of a poll, their scores and the feed's new state in one transaction.
+
+    Validators (ETag, Last-Modified) are written together with the articles they vouch for,
+    so a crash can never leave validators behind for items that were not stored.
+    `scores` maps article keys to classifications by `model_version`.
+    """
+    scores = scores or {}
+    with db.atomic():
+        new, changed = store_articles(db, poll.feed_id, articles, poll.started)
+        if model_version:
+            for key, article_id in {**new, **changed}.items():
+                if key in scores:
+                    save_classification(db, article_id, model_version, scores[key], poll.started)
+        _update_feed(db, poll)
+        db["polls"].insert(
+            {
+                "feed_id": poll.feed_id,
+                "started": poll.started,
+                "http_status": poll.http_status,
+                "new_articles": len(new),
+                "updated_articles": len(changed),
+                "duration_ms": poll.duration_ms,
+                "error": poll.error,
+                "warning": poll.warning,
+            }
+        )
+    return PollSaved(new, changed)
+
+
+def _update_feed(db: sqlite_utils.Database, poll: PollRecord) -> None:
+    values: dict[str, object] = {
+        "last_polled": poll.started,
+        "last_status": poll.http_status,
+        "next_poll": poll.next_poll,
+        "last_warning": poll.warning,
+    }
+    if poll.ok:
+        values.update(last_success=poll.started, last_error=None, consecutive_failures=0)
+        if poll.http_status == 304:  # keep validators the server did not repeat
+            values.update({k: v for k, v in _validators(poll).items() if v is not None})
+        else:
+            values.update(_validators(poll))
+    else:
+        values["last_error"] = poll.error
+        db.execute(
+            "update feeds set consecutive_failures = coalesce(consecutive_failures, 0) + 1"
+            " where id = ?",
+            [poll.feed_id],
+        )
+    if poll.url:
+        values["url"] = poll.url
+    db["feeds"].update(poll.feed_id, values)
+
+
+def _validators(poll: PollRecord) -> dict[str, str | None]:
+    return {"etag": poll.etag, "last_modified": poll.last_modified}

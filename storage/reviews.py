@@ -1,0 +1,79 @@
+"""The reviews table: analysts' verdicts, append-only, newest first."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlite_utils
+
+VERDICTS = ("relevant", "not-relevant")
+
+
+class ReviewError(ValueError):
+    """A verdict that cannot be stored (unknown article or verdict)."""
+
+
+def add_review(
+    db: sqlite_utils.Database,
+    article_id: int,
+    verdict: str,
+    now: str,
+    *,
+    labels: Sequence[str] | None = None,
+    note: str | None = None,
+) -> int:
+    """Record a verdict and return its id. Labels default to the model's current labels."""
+    if verdict not in VERDICTS:
+        raise ReviewError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+    row = db.execute(
+        "select a.id, c.labels from articles a left join classifications c"
+        " on c.id = a.classification_id where a.id = ?",
+        [article_id],
+    ).fetchone()
+    if row is None:
+        raise ReviewError(f"no article with id {article_id}")
+    if labels is None:
+        labels = json.loads(row[1] or "[]") if verdict == "relevant" else []
+    if note is None:
+        previous = latest_review(db, article_id)
+        note = previous["note"] if previous else ""
+    with db.atomic():
+        cursor = db.execute(
+            "insert into reviews (article_id, verdict, labels, note, reviewed_at)"
+            " values (?, ?, ?, ?, ?)",
+            [article_id, verdict, json.dumps(list(labels)), note, now],
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def undo_review(db: sqlite_utils.Database, review_id: int) -> None:
+    """Withdraw a verdict: the article's previous verdict (if any) becomes current again."""
+    with db.atomic():
+        db.execute("delete from reviews where id = ?", [review_id])
+
+
+def latest_review(db: sqlite_utils.Database, article_id: int) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            "select * from reviews where article_id = ? order by id desc limit 1", [article_id]
+        )
+    )
+    return rows[0] if rows else None
+
+
+def reviewed_examples(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Each reviewed article's text with its current verdict and labels, for retraining."""
+    sql = """
+        select a.id, a.title, a.summary, a.language, r.verdict, r.labels
+        from reviews r join articles a on a.id = r.article_id
+        where r.id = (select max(id) from reviews r2 where r2.article_id = r.article_id)
+        order by a.id
+    """
+    rows = []
+    for row in db.query(sql):
+        row["labels"] = json.loads(row["labels"] or "[]") if row["verdict"] == "relevant" else []
+        rows.append(row)
+    return rows

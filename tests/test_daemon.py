@@ -1,0 +1,58 @@
+"""`monitor run` as a real process: polls at start, stops cleanly on SIGTERM and SIGINT."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import storage
+from monitor.demo.server import FeedServer
+from tests.conftest import write_config
+
+
+def wait_for(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_daemon_polls_then_stops_cleanly(
+    tmp_path: Path, feed_server: FeedServer, model_dir: Path, sig: signal.Signals
+) -> None:
+    feeds = [
+        {"name": "basic", "url": feed_server.url("rss2-basic.xml"), "interval": "1h"},
+        {"name": "dead", "url": feed_server.url("missing.xml")},
+    ]
+    config = write_config(tmp_path / "feeds.yaml", feeds, model_dir, tick="1m")
+    log = tmp_path / "daemon.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config.path), "run"],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_for(lambda: log.read_text().count("feed=") >= 2), log.read_text()
+        process.send_signal(sig)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = log.read_text()
+    assert "feed='basic' status=200 new=5" in text
+    assert "feed='dead' status=404 new=0" in text and "error='fetch: HTTP 404 Not Found'" in text
+    assert text.rstrip().endswith("stopped")
+    assert "Traceback" not in text
+    db = storage.open_db(config.database_path())
+    assert storage.count_articles(db) == 5
+    basic = storage.get_feed(db, "basic")
+    assert basic.next_poll > basic.last_success  # scheduled about an hour later

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+
+from monitor.export import csv_safe
+from monitor.text import html_to_text, one_line, strip_controls
+from monitor.urls import canonical_url, safe_url
+
+HOSTILE = [
+    ("\x1b[31mred\x1b[0m", "red"),
+    ("a\x1b]8;;http://evil.test\x1b\\link\x1b]8;;\x1b\\b", "alinkb"),
+    ("x\x1b]52;c;ZXZpbA==\x07y", "xy"),
+    ("x\x1b]0;new title\x07y", "xy"),
+    ("x\x9b31my", "xy"),
+    ("x\x9d8;;http://e\x9cy", "xy"),
+    ("a\u202eb\u2066c\u200bd", "abcd"),
+    ("bell\x07 null\x00 del\x7f", "bell null del"),
+]
+
+
+@pytest.mark.parametrize(("raw", "clean"), HOSTILE)
+def test_escape_sequences_and_controls_removed(raw: str, clean: str) -> None:
+    assert strip_controls(raw) == clean
+
+
+def test_ordinary_text_untouched() -> None:
+    text = "탈북민 13명 강제북송 위기 · 脱北者 · 強制送還 — “quotes” [bold]not markup[/]"
+    assert strip_controls(text) == text
+
+
+def test_one_line_collapses_whitespace() -> None:
+    assert one_line("  a\n\tb\r\n  c\u00a0 ") == "a b c"
+
+
+def test_html_to_text() -> None:
+    html = "<p>Guards &amp; <b>cameras</b>&#8217;</p><script>alert(1)</script><p>Next</p>"
+    assert html_to_text(html) == "Guards & cameras’ Next"
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("HTTPS://News.Example:443/a?id=1&utm_source=rss#top", "https://news.example/a?id=1"),
+        ("http://news.example:80/a?fbclid=1&gclid=2&Page=2", "http://news.example/a?Page=2"),
+        ("https://news.example", "https://news.example/"),
+        ("https://news.example:8443/a", "https://news.example:8443/a"),
+        ("javascript:alert(1)", None),
+        ("data:text/html,x", None),
+        ("file:///etc/passwd", None),
+        ("vbscript:msgbox", None),
+        ("/relative/path", None),
+        (None, None),
+    ],
+)
+def test_canonical_url(url: str | None, canonical: str | None) -> None:
+    assert canonical_url(url) == canonical
+
+
+def test_safe_url_rejects_control_characters() -> None:
+    assert safe_url("https://news.example/a\x1b[31m") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'=1"),
+        ("plain", "plain"),
+        ("탈북민", "탈북민"),
+        (None, ""),
+    ],
+)
+def test_csv_cells_neutralised(value: str | None, cell: str) -> None:
+    assert csv_safe(value) == cell
