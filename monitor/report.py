@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
+
+from rich.cells import cell_len, set_cell_size
 
 from monitor.export import csv_text
 from monitor.text import one_line
@@ -14,43 +15,49 @@ from monitor.text import one_line
 FLAGGED_COLUMNS = ("id", "score", "labels", "published", "source", "title", "url")
 
 
-def display_width(text: str) -> int:
-    """Terminal cells: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+LABEL_CODES = (("defectors", "D"), ("repatriation", "R"), ("border", "B"))
+LABEL_LEGEND = "labels: D defectors, R repatriation, B border"
+
+
+def short_labels(labels: Sequence[str]) -> str:
+    """'DR·' for defectors + repatriation: one fixed-width letter per label."""
+    return "".join(code if name in labels else "·" for name, code in LABEL_CODES)
 
 
 def clip(text: str, width: int) -> str:
-    if display_width(text) <= width:
-        return text + " " * (width - display_width(text))
-    out, used = "", 0
-    for ch in text:
-        w = display_width(ch)
-        if used + w > width - 1:
-            break
-        out += ch
-        used += w
-    return out + "…" + " " * (width - used - 1)
+    """`text` cut to `width` terminal cells, with an ellipsis when cut (wide characters count 2)."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)).rstrip() + "…"
+
+
+def _pad(text: str, width: int) -> str:
+    text = clip(text, width)
+    return text + " " * (width - cell_len(text))
 
 
 def table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_width: int | None = None
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    flex: str | None = None,
+    max_width: int | None = None,
 ) -> str:
-    """A plain aligned table; the last column is clipped to the terminal width."""
-    cells = [
-        [one_line(str(row.get(c) if row.get(c) is not None else "")) for c in columns]
-        for row in rows
-    ]
-    widths = [
-        max([display_width(c)] + [display_width(r[i]) for r in cells])
-        for i, c in enumerate(columns)
-    ]
+    """A plain aligned table fitted to the terminal: the `flex` column (default: the last)
+    gives up width first, then the other columns are clipped to at most 30 cells."""
+    cells = [[one_line("" if row.get(c) is None else str(row[c])) for c in columns] for row in rows]
+    widths = [max([cell_len(c)] + [cell_len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     total = max_width or shutil.get_terminal_size((120, 24)).columns
-    fixed = sum(widths[:-1]) + 2 * (len(columns) - 1)
-    widths[-1] = max(10, min(widths[-1], total - fixed))
-    lines = ["  ".join(clip(c, w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    for row in cells:
-        lines.append("  ".join(clip(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines)
+    flex_i = columns.index(flex) if flex else len(columns) - 1
+    gaps = 2 * (len(columns) - 1)
+    if sum(widths) + gaps > total:
+        widths = [w if i == flex_i else min(w, 30) for i, w in enumerate(widths)]
+        others = sum(widths) - widths[flex_i] + gaps
+        widths[flex_i] = max(12, min(widths[flex_i], total - others))
+    lines = [columns, *cells]
+    return "\n".join(
+        "  ".join(_pad(c, w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
 
 
 def flagged_records(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -79,11 +86,16 @@ def format_flagged(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     if not records:
         return "No flagged stories waiting for review."
     display = [
-        {**r, "score": f"{r['score']:.2f}", "published": (r["published"] or "")[:16]}
+        {
+            **r,
+            "score": f"{r['score']:.2f}",
+            "labels": short_labels(r["labels"].split(",")),
+            "published": (r["published"] or "").replace("T", " ")[:16],
+        }
         for r in records
     ]
     columns = ("id", "score", "labels", "published", "source", "title")
-    return table(display, columns)
+    return table(display, columns, flex="title") + "\n" + LABEL_LEGEND
 
 
 def feed_state(row: dict[str, Any]) -> str:
@@ -129,4 +141,4 @@ def format_status(rows: Sequence[dict[str, Any]], fmt: str) -> str:
         for r in records
     ]
     order = ("name", "state", "last_success", "failures", "next_poll", "articles", "last_error")
-    return table(display, order)
+    return table(display, order, flex="last_error")

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classifiers import (
@@ -20,26 +22,27 @@ from classifiers import (
     load_seed,
     train,
 )
+from classifiers.thresholds import best_f1_threshold
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-LABELLED = Path(__file__).parent / "data" / "labelled.jsonl"
+ROOT = Path(__file__).parents[1]
+LABELLED = ROOT / "tests" / "data" / "labelled.jsonl"
 NOW = datetime(2026, 11, 29, 10, 15, 0, tzinfo=UTC)
 
-# Cross-validated F1 measured on the seed corpus (5 folds, seed 0): see the comment on each floor.
+# Floors sit about 0.05 below the figures measured when they were pinned: cross-validation on the
+# seed corpus (1,178 examples, 5 folds, seed 0) and the held-out labelled set (80 items).
 CV_F1_FLOORS = {
-    "defectors": 0.0,
-    "repatriation": 0.0,
-    "border": 0.0,
-    "flag": 0.0,
+    "defectors": 0.85,  # measured 0.903
+    "repatriation": 0.87,  # measured 0.920
+    "border": 0.85,  # measured 0.898
+    "flag": 0.89,  # measured 0.939
 }
-LABELLED_FLAG_F1_FLOOR = 0.0
+LABELLED_FLAG_F1_FLOOR = 0.92  # measured 0.969
 
 
 @pytest.fixture(scope="module")
 def seed() -> list[Example]:
-    if os.environ.get("CLASSIFIERS_DEV_SEED"):
-        return load_jsonl(os.environ["CLASSIFIERS_DEV_SEED"])
     return load_seed()
 
 
@@ -337,3 +340,28 @@ def test_load_jsonl_reports_path_and_line_of_a_bad_line(tmp_path, bad_line, reas
 def test_load_jsonl_missing_file(tmp_path):
     with pytest.raises(ModelError, match="cannot read"):
         load_jsonl(tmp_path / "absent.jsonl")
+
+
+def test_threshold_maximises_f1_halfway_to_the_next_score():
+    truth = np.array([1, 1, 0, 1, 0])
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.2])
+    # Taking the top 4 gives F1 = 2*3 / (4 + 3) = 0.857, the best cut; halfway to 0.2 is 0.4.
+    assert best_f1_threshold(truth, scores) == pytest.approx(0.4)
+
+
+def test_threshold_never_splits_equal_scores():
+    truth = np.array([1, 0, 1, 0])
+    scores = np.array([0.9, 0.5, 0.5, 0.1])
+    # Cutting between the two 0.5s is impossible; keeping both (F1 0.8) beats 0.9 alone (0.667).
+    assert best_f1_threshold(truth, scores) == pytest.approx(0.3)
+
+
+def test_classifiers_import_neither_monitor_nor_storage():
+    code = (
+        "import sys, classifiers\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('monitor', 'storage')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

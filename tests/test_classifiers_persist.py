@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from classifiers import ModelError, load_jsonl, load_model, load_seed, save_model, train
+from classifiers import ModelError, load_model, load_seed, save_model, train
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -24,11 +23,7 @@ PROBES = [
 
 @pytest.fixture(scope="module")
 def model():
-    if os.environ.get("CLASSIFIERS_DEV_SEED"):
-        examples = load_jsonl(os.environ["CLASSIFIERS_DEV_SEED"])
-    else:
-        examples = load_seed()
-    return train(examples, folds=2)[0]
+    return train(load_seed(), folds=2)[0]
 
 
 @pytest.fixture(scope="module")

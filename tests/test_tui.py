@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import io
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -20,12 +23,13 @@ from monitor.tui.app import HelpScreen, ReviewApp
 NOW = "2026-11-29T08:00:00Z"
 REVIEWED_AT = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
 HOSTILE_TITLE = (
-    "Leak \x1b]52;c;ZXZpbA==\x07 red \x1b[31mALERT\x1b[0m "
-    "\x1b]8;;http://evil.test\x1b\\click\x1b]8;;\x1b\\ \u202eesrever [bold red]boom[/]"
+    "[bold red]boom[/] \x1b]52;c;ZXZpbA==\x07 red \x1b[31mALERT\x1b[0m "
+    "\x1b]8;;http://evil.test\x1b\\click\x1b]8;;\x1b\\ \u202eesrever"
 )
 
 # key, title, scores, labels, flagged. Queue order is by highest score: a, b, c, d, e.
-ARTICLES = [
+Spec = tuple[str, str, dict[str, float], tuple[str, ...], bool]
+ARTICLES: list[Spec] = [
     ("c", "Border fence extended near Hyesan", {"border": 0.71}, ("border",), True),
     (
         "a",
@@ -41,7 +45,7 @@ ARTICLES = [
 ]
 
 
-def build_db(path: Path, articles: list[tuple] = ARTICLES) -> dict[str, int]:  # type: ignore[type-arg]
+def build_db(path: Path, articles: list[Spec] = ARTICLES) -> dict[str, int]:
     """A real database with one feed and `articles` polled and classified; {key: article id}."""
     db = storage.open_db(path)
     storage.sync_feeds(db, [storage.FeedSpec("Daily NK", "https://nk.test/rss", 900, "en")], NOW)
@@ -131,7 +135,11 @@ def make_app(path: Path, **kwargs: bool) -> ReviewApp:
 
 def cells(app: ReviewApp) -> list[list[str]]:
     table = app.query_one("#queue", DataTable)
-    return [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
+    return [[plain(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def plain(cell: object) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
 
 
 def detail(app: ReviewApp) -> str:
@@ -376,7 +384,8 @@ def test_missing_database_is_reported_not_created(tmp_path: Path) -> None:
 
     async def scenario(app: ReviewApp, pilot: Pilot[None]) -> None:
         assert "Database error:" in app.status_text and "no such database file" in app.status_text
-        assert app.query_one("#empty", Static).display
+        empty = app.query_one("#empty", Static)
+        assert empty.display and "no such database file" in str(empty.visual)
         await press(app, pilot, "r", "u")
         assert app.is_running
 
@@ -415,27 +424,33 @@ def test_failed_write_is_shown_and_the_row_restored(db_path: Path, ids: dict[str
 
 
 def test_hostile_text_never_reaches_the_terminal(db_path: Path) -> None:
-    hostile = [("h", HOSTILE_TITLE, {"border": 0.99}, ("border",), True), *ARTICLES]
+    hostile: list[Spec] = [("h", HOSTILE_TITLE, {"border": 0.99}, ("border",), True), *ARTICLES]
     ids = build_db(db_path, hostile)
     db = storage.open_db(db_path)
     db.execute(
         "update articles set summary = ?, url = ? where id = ?",
-        [f"Body \x1b[2J{HOSTILE_TITLE}\nline two", "https://x.test/\x1b]52;c;QQ==\x07", ids["h"]],
+        [
+            "Body\x1b[2J [link=https://x.test]here[/link] \u202e\x07\nline two",
+            "https://x.test/\x1b]52;c;QQ==\x07",
+            ids["h"],
+        ],
     )
     db.execute("update feeds set name = ?", ["F\x1b[5m [i]x[/i]\u202e"])
     db.conn.commit()
     db.close()
-    safe = "Leak  red ALERT click esrever [bold red]boom[/]"
 
     async def scenario(app: ReviewApp, pilot: Pilot[None]) -> None:
         await press(app, pilot, "enter")
         assert_safe(app)
-        assert "[bold red]boom[/]" in detail(app) and safe in detail(app)
-        assert "Body [2J" not in detail(app) and "line two" in detail(app)
+        title, meta = detail(app).split("\n")[:2]
+        assert title == "[bold red]boom[/] red ALERT click esrever"
+        assert meta.startswith("F [i]x[/i] · published ")
+        assert "Body [link=https://x.test]here[/link] \nline two" in detail(app)
+        assert "boom[/]" in app.export_screenshot() and "boom[/]" in frame_as_sent(app)
         assert "https://x.test/" in detail(app) and "QQ==" not in detail(app)
         await press(app, pilot, "r")  # the status line now quotes the title
         assert verdicts(db_path)[ids["h"]] == "relevant"
-        assert "Marked relevant: Leak  red ALERT click esrever [bold r…" in app.status_text
+        assert "Marked relevant: [bold red]boom[/] red ALERT click esrev…" in app.status_text
         assert_safe(app)
         assert app.is_running
 
@@ -449,10 +464,10 @@ def assert_safe(app: ReviewApp) -> None:
     for text in shown:
         assert not any(bad in text for bad in hostile), text
     assert cells(app)[0][3] == "F [i]x[/i]"  # markup in a source name is shown, not applied
-    assert cells(app)[0][5] == "Leak  red ALERT click esrever [bold red]b…"
+    assert cells(app)[0][5] == "[bold red]boom[/] red ALERT click esr…"
     svg = app.export_screenshot()
     assert not any(bad in svg for bad in hostile)
-    assert "boom[/]" in svg and "[i]x[/i]" in svg
+    assert "[i]x[/i]" in svg
     terminal = frame_as_sent(app)
     for bad in ("\x07", "]52;", "]8;", "[31m", "[5m", "[2J", "\u202e", "ZXZpbA==", "evil.test"):
         assert bad not in terminal
@@ -465,3 +480,10 @@ def frame_as_sent(app: ReviewApp) -> str:
     console = Console(file=out, force_terminal=True, color_system="truecolor", width=80)
     console.print(app.screen._compositor.render_update(full=True), end="")
     return out.getvalue()
+
+
+def test_importing_the_package_does_not_import_textual() -> None:
+    code = "import sys, monitor.tui; assert 'textual' not in sys.modules, 'textual imported'"
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

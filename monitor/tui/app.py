@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import sqlite_utils
-from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult
@@ -33,12 +32,12 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 import storage
+from monitor.report import LABEL_CODES, clip, short_labels
 from monitor.text import one_line, strip_controls
 
 Row = dict[str, Any]
 Clock = Callable[[], datetime]
 
-LABELS = (("defectors", "D"), ("repatriation", "R"), ("border", "B"))
 COLUMNS = (  # key, header, width (None: the title takes what is left)
     ("mark", "", 1),
     ("score", "score", 5),
@@ -106,17 +105,6 @@ class DbFailed(Message):
 # ---------------------------------------------------------------- formatting (pure)
 
 
-def clip(text: str, width: int) -> str:
-    """`text` cut to `width` terminal cells, with an ellipsis when cut (wide characters count 2)."""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, max(width - 1, 0)).rstrip() + "…"
-
-
-def short_labels(labels: Sequence[str]) -> str:
-    return "".join(code if name in labels else "·" for name, code in LABELS)
-
-
 def when(iso: str | None) -> str:
     """'2026-11-29T08:15:00Z' as '2026-11-29 08:15 UTC'."""
     text = one_line(iso or "")
@@ -175,7 +163,7 @@ def _meta_line(row: Row, outlets: Sequence[str]) -> Text:
 def _scores_line(row: Row) -> Text:
     parts = [
         Text(f"{name} {row['scores'][name]:.2f}", style="bold" if name in row["labels"] else "dim")
-        for name, _ in LABELS
+        for name, _ in LABEL_CODES
         if name in row["scores"]
     ]
     return Text("scores: ") + Text(" · ").join(parts)
@@ -404,7 +392,7 @@ class ReviewApp(App[None]):
         if op is not None:
             self._refresh_row(op.article_id)
         elif not self._order:
-            self._show_empty("The queue could not be loaded: see the status line.")
+            self._show_empty(f"The queue could not be loaded.\n\n{error}")
 
     # ------------------------------------------------------------ database workers
 
@@ -514,8 +502,11 @@ class ReviewApp(App[None]):
     def _update_status(self) -> None:
         waiting = sum(1 for row in self._rows.values() if not row["verdict"])
         reviewed = len({article_id for _, article_id in self._undo})
-        text = Text(f"{waiting} to review · {reviewed} reviewed this session │ ")
-        text.append(self._last, style="bold red" if self._error else "")
+        counts = Text(f"{waiting} to review · {reviewed} reviewed this session")
+        if self._error:  # errors first, so that a narrow terminal cuts the counts instead
+            text = Text.assemble((self._last, "bold red"), " │ ", counts)
+        else:
+            text = Text.assemble(counts, " │ ", self._last)
         self.query_one("#status", Static).update(text)
 
     @property
