@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import ModelError
 
@@ -30,6 +32,16 @@ class Example:
     @property
     def text(self) -> str:
         return f"{self.title}\n{self.summary}"
+
+
+def label_matrix(examples: Sequence[Example]) -> np.ndarray:
+    """0/1 array of shape (len(examples), len(LABELS))."""
+    rows = [[label in ex.labels for label in LABELS] for ex in examples]
+    return np.array(rows, dtype=int).reshape(len(examples), len(LABELS))
+
+
+def languages(examples: Sequence[Example]) -> list[str]:
+    return [ex.lang or "?" for ex in examples]
 
 
 def load_jsonl(path: str | Path) -> list[Example]:

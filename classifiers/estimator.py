@@ -20,9 +20,12 @@ class MultiLabelLogistic(BaseEstimator, ClassifierMixin):
     trained model can be stored and scored as plain arrays.
     """
 
-    def __init__(self, C: float = 10.0, class_weight: str | None = "balanced") -> None:
+    def __init__(
+        self, C: float = 10.0, class_weight: str | None = "balanced", random_state: int = 0
+    ) -> None:
         self.C = C
         self.class_weight = class_weight
+        self.random_state = random_state
 
     def fit(self, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
         Y = np.asarray(Y)
@@ -36,7 +39,12 @@ class MultiLabelLogistic(BaseEstimator, ClassifierMixin):
     ) -> tuple[np.ndarray, float]:
         if np.unique(y).size < 2:
             return np.zeros(X.shape[1]), CONSTANT_LOGIT if y[0] else -CONSTANT_LOGIT
-        lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear")
+        lr = LogisticRegression(
+            C=self.C,
+            class_weight=self.class_weight,
+            solver="liblinear",
+            random_state=self.random_state,
+        )
         lr.fit(X, y, sample_weight=sample_weight)
         return lr.coef_[0], float(lr.intercept_[0])
 

@@ -7,8 +7,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .corpus import LABELS, Example
-from .metrics import binary_metrics
+from .corpus import LABELS, Example, label_matrix, languages
+from .metrics import binary_metrics, metrics_by_group
 from .model import Prediction
 
 
@@ -24,12 +24,10 @@ def evaluate(predictor: Predictor, examples: Sequence[Example]) -> dict[str, Any
     A precision or recall whose denominator is zero is reported as 0.
     """
     predictions = predictor.predict([(ex.title, ex.summary) for ex in examples])
-    truth = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=bool)
-    decided = np.array([[label in p.labels for label in LABELS] for p in predictions], dtype=bool)
-    truth, decided = truth.reshape(-1, len(LABELS)), decided.reshape(-1, len(LABELS))
+    truth = label_matrix(examples).astype(bool)
+    decided = decided_matrix(predictions)
     flag_truth = truth.any(axis=1)
     flagged = np.array([p.flagged for p in predictions], dtype=bool)
-    langs = np.array([ex.lang or "?" for ex in examples], dtype=str)
     return {
         "version": predictor.version,
         "n_examples": len(examples),
@@ -37,11 +35,13 @@ def evaluate(predictor: Predictor, examples: Sequence[Example]) -> dict[str, Any
             label: binary_metrics(truth[:, j], decided[:, j]) for j, label in enumerate(LABELS)
         },
         "flag": binary_metrics(flag_truth, flagged),
-        "per_lang": {
-            lang: binary_metrics(flag_truth[langs == lang], flagged[langs == lang])
-            for lang in sorted(set(langs.tolist()))
-        },
+        "per_lang": metrics_by_group(flag_truth, flagged, languages(examples)),
     }
+
+
+def decided_matrix(predictions: Sequence[Prediction]) -> np.ndarray:
+    rows = [[label in p.labels for label in LABELS] for p in predictions]
+    return np.array(rows, dtype=bool).reshape(len(predictions), len(LABELS))
 
 
 COLUMNS = ("precision", "recall", "f1", "support", "tp", "fp", "fn", "tn")

@@ -1,13 +1,21 @@
-"""Text features for English and Korean/Chinese/Japanese: word and character TF-IDF views.
+"""Text features for English and Korean/Chinese/Japanese: TF-IDF over three views of an article.
 
-Each view is a TfidfVectorizer over one field of the article. Word n-grams carry English phrases;
-character n-grams inside word boundaries (``char_wb``) carry Korean word-forms with their particles
-and Chinese/Japanese, which have no spaces between words. The title gets a view of its own so that
-a term in the headline counts more than the same term in the lede.
+- ``word``: word 1-2-grams of title + summary; English phrases, and Korean word-forms as written.
+- ``cjk_char``: character 1-3-grams of the Hangul, Han and kana runs only. Chinese and Japanese have
+  no spaces between words and Korean attaches particles to nouns (탈북민들이), so characters are the
+  unit that generalises; 2-grams already spell most terms (脱北, 遣返, 边境, 국경, 북송).
+- ``latin_char``: character 4-grams inside Latin words, which tie together defector / defected /
+  defection and repatriate / repatriation without a stemmer.
+
+Splitting the scripts keeps each article's n-gram count low: scoring is dominated by generating
+n-grams, and character n-grams over English text would cost three times as much for no gain in
+cross-validation. A separate title vectoriser and a repeated title were also tried on the seed
+corpus; both lowered cross-validated F1 by about 0.01, so the title is simply part of the text.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +27,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 Pair = tuple[str, str]  # (title, summary)
+
+NOT_CJK = re.compile(
+    "[^\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
+)
+NOT_LATIN = re.compile("[^A-Za-z\u00c0-\u024f]+")
+
+FIELDS = ("text", "cjk", "latin")
 
 # TfidfVectorizer parameters that change how a fitted vectoriser transforms text; with a fixed
 # vocabulary and idf_ these are all that is needed to rebuild it.
@@ -39,7 +55,7 @@ TRANSFORM_PARAMS = (
 @dataclass(frozen=True)
 class View:
     name: str
-    field: str  # "title" or "text" (title + summary)
+    field: str  # one of FIELDS
     params: dict[str, Any]
 
 
@@ -49,22 +65,24 @@ class TextFeatures(BaseEstimator, TransformerMixin):
     def __init__(
         self,
         word_ngram: tuple[int, int] = (1, 2),
-        char_ngram: tuple[int, int] = (2, 4),
+        cjk_ngram: tuple[int, int] = (1, 3),
+        latin_ngram: tuple[int, int] = (4, 4),
         min_df: int = 2,
-        title_view: bool = True,
     ) -> None:
         self.word_ngram = word_ngram
-        self.char_ngram = char_ngram
+        self.cjk_ngram = cjk_ngram
+        self.latin_ngram = latin_ngram
         self.min_df = min_df
-        self.title_view = title_view
 
     def views(self) -> list[View]:
         word = vectorizer_params("word", self.word_ngram, self.min_df)
-        char = vectorizer_params("char_wb", self.char_ngram, self.min_df)
-        views = [View("text_word", "text", word), View("text_char", "text", char)]
-        if self.title_view:
-            views.append(View("title_word", "title", word))
-        return views
+        cjk = vectorizer_params("char_wb", self.cjk_ngram, self.min_df)
+        latin = vectorizer_params("char_wb", self.latin_ngram, self.min_df)
+        return [
+            View("word", "text", word),
+            View("cjk_char", "cjk", cjk),
+            View("latin_char", "latin", latin),
+        ]
 
     def fit(self, X: Sequence[Pair], y: Any = None) -> TextFeatures:
         fields = field_texts(X)
@@ -97,15 +115,17 @@ def vectorizer_params(analyzer: str, ngram: Sequence[int], min_df: int) -> dict[
 
 
 def field_texts(pairs: Sequence[Pair]) -> dict[str, list[str]]:
-    titles = [normalize(title) for title, _ in pairs]
-    summaries = [normalize(summary) for _, summary in pairs]
-    texts = [f"{title}\n{summary}" for title, summary in zip(titles, summaries, strict=True)]
-    return {"title": titles, "text": texts}
+    texts = [normalize(f"{title}\n{summary}") for title, summary in pairs]
+    return {
+        "text": texts,
+        "cjk": [NOT_CJK.sub(" ", text) for text in texts],
+        "latin": [NOT_LATIN.sub(" ", text) for text in texts],
+    }
 
 
 def normalize(text: str) -> str:
     """NFKC folds full-width Latin and digits, and half-width kana, common in CJK feeds."""
-    return unicodedata.normalize("NFKC", text or "")
+    return unicodedata.normalize("NFKC", text)
 
 
 def export_views(features: TextFeatures) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
@@ -136,7 +156,7 @@ def restore_view(
     params = dict(described["params"])
     params["ngram_range"] = tuple(params["ngram_range"])
     view = View(described["name"], described["field"], params)
-    if view.field not in ("title", "text"):
+    if view.field not in FIELDS:
         raise ValueError(f"view {view.name!r}: unknown field {view.field!r}")
     vec = TfidfVectorizer(**params, vocabulary=described["vocabulary"], dtype=np.float64)
     vec.idf_ = idfs[view.name]

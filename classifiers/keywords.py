@@ -21,12 +21,13 @@ NORTH_KOREA = (
 
 TERMS = {
     "defectors": (
-        r"\bdefect\w*|\bescapee|\bfled\b|\bflee\w*"
+        r"\bdefect\w*|\bescap\w*|\bfled\b|\bflee\w*"
         r"|탈북|귀순|북한이탈주민|새터민"
         r"|脱北|脫北|叛逃|逃北|亡命"
     ),
     "repatriation": (
-        r"\brepatriat\w*|forcibly\s+returned|forced\s+return\w*|\bdeport\w*|refoulement"
+        r"\brepatriat\w*|forcibly\s+returned|forced\s+return\w*|\bsent\s+back\b|\bdeport\w*"
+        r"|refoulement"
         r"|북송|송환"
         r"|遣返|遣送|北送|送還|送还"
     ),

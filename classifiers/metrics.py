@@ -33,5 +33,15 @@ def binary_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]
     return {**scores_from_counts(counts), **counts}
 
 
+def metrics_by_group(
+    truth: np.ndarray, predicted: np.ndarray, groups: list[str]
+) -> dict[str, dict[str, float]]:
+    keys = np.array(groups, dtype=str)
+    return {
+        group: binary_metrics(truth[keys == group], predicted[keys == group])
+        for group in sorted(set(groups))
+    }
+
+
 def ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else 0.0

@@ -73,7 +73,7 @@ def load_model(directory: Path) -> Model:
     arrays = read_arrays(directory / ARRAYS_FILE)
     try:
         return model_from_state(document, arrays)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{directory}: inconsistent model files: {describe(exc)}") from exc
 
 
@@ -106,9 +106,7 @@ def model_from_state(document: dict[str, Any], arrays: dict[str, np.ndarray]) ->
         for name, array in arrays.items()
         if name.startswith(IDF_PREFIX)
     }
-    features = restore_features(
-        document["features"]["params"], document["features"]["views"], idfs
-    )
+    features = restore_features(document["features"]["params"], document["features"]["views"], idfs)
     model = Model(
         version=document["version"],
         labels=document["labels"],

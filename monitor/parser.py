@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import io
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +15,23 @@ import feedparser
 
 from monitor.errors import ParseError
 
+# Legacy labels that real feeds use for their larger supersets (as browsers do): a Korean
+# feed declared euc-kr routinely holds CP949-only syllables, gb2312 feeds hold GBK characters.
+_SUPERSETS = {
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "ksc5601": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "big5": "big5hkscs",
+}
+_CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_CHARSET_PROLOG = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([\w.:-]+)", re.IGNORECASE)
 # bozo exceptions that say nothing about the entries we got
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
@@ -55,6 +73,21 @@ def _sniff(body: bytes, content_type: str) -> None:
         raise ParseError("parse: got a JSON document, not an RSS or Atom feed")
 
 
+def _with_superset_charset(body: bytes, headers: dict[str, str]) -> dict[str, str]:
+    """Headers that make feedparser decode a legacy CJK label with its superset codec."""
+    match = _CHARSET_HEADER.search(headers.get("content-type", "")) or _CHARSET_PROLOG.match(
+        body[:512].lstrip(b"\xef\xbb\xbf")
+    )
+    if not match:
+        return headers
+    label = match.group(1)
+    label = label.decode("ascii", "replace") if isinstance(label, bytes) else label
+    superset = _SUPERSETS.get(label.lower())
+    if superset is None:
+        return headers
+    return {**headers, "content-type": f"application/xml; charset={superset}"}
+
+
 def _timestamp(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = dict.get(entry, key)  # type: ignore[arg-type]  # no feedparser fallback warning
@@ -92,6 +125,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedF
     """Parse a feed body with feedparser; a bozo result with entries is kept with a warning."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     _sniff(body, headers.get("content-type", "").lower())
+    headers = _with_superset_charset(body, headers)
     try:
         result = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
     except Exception as exc:  # feedparser raises on some malformed input instead of bozo

@@ -38,5 +38,7 @@ def test_headless_modules_do_not_load_textual() -> None:
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual',))\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""

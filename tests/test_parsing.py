@@ -19,6 +19,7 @@ EXPECTED = {
     "rss2-basic.xml": (5, "China repatriates 60 North Korean", False),
     "atom-basic.atom": (3, "UN panel hears testimony from", False),
     "rss-korean-euckr.xml": (3, "탈북민 5명, 중국 공안에 체포돼 강제북송 위기", False),
+    "rss-korean-cp949-declared-euckr.xml": (2, "똠방각하 풍자극 재공연…탈북민 배우 출연", False),
     "rss-chinese-gb18030.xml": (3, "脱北者团体“자유”呼吁停止遣返", False),
     "rss-japanese-shiftjis.xml": (3, "脱北者の強制送還に懸念", False),
     "malformed-truncated.xml": (5, "Border guards in Hyesan", True),
