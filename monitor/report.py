@@ -134,8 +134,8 @@ def format_status(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     display = [
         {
             **r,
-            "last_success": (r["last_success"] or "never")[:16],
-            "next_poll": (r["next_poll"] or "now")[:16],
+            "last_success": (r["last_success"] or "never").replace("T", " ")[:16],
+            "next_poll": (r["next_poll"] or "now").replace("T", " ")[:16],
             "last_error": r["last_error"] or r["last_warning"] or "",
         }
         for r in records
