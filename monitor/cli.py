@@ -129,10 +129,56 @@ def status(ctx: Context, fmt: str) -> None:
     Example:
       monitor status --format json
     """
+    from datetime import timedelta
+
+    from monitor.normalise import iso
+    from monitor.pipeline import utc_now
     from monitor.report import format_status
 
     db = ctx.open_db()
-    click.echo(format_status(storage.feed_health(db), fmt))
+    week_ago = iso(utc_now() - timedelta(days=7))
+    click.echo(format_status(storage.feed_health(db, week_ago), fmt))
+
+
+@cli.group()
+def feeds() -> None:
+    """Pause and resume feeds (see `monitor status` for their state).
+
+    \b
+    Example:
+      monitor feeds resume "Daily NK (English)"
+    """
+
+
+@feeds.command()
+@click.argument("name")
+@pass_ctx
+def resume(ctx: Context, name: str) -> None:
+    """Poll a paused feed again, from the next tick, with its failure count cleared.
+
+    \b
+    Example:
+      monitor feeds resume "Daily NK (English)"
+    """
+    db = ctx.open_db()
+    storage.set_paused(db, name, None)
+    click.echo(f"{name}: resumed", err=True)
+
+
+@feeds.command()
+@click.argument("name")
+@click.option("--reason", default="paused by hand", show_default=True)
+@pass_ctx
+def pause(ctx: Context, name: str, reason: str) -> None:
+    """Stop polling a feed (it stays in status with the reason) until `monitor feeds resume`.
+
+    \b
+    Example:
+      monitor feeds pause "Slow Outlet" --reason "asked us to poll less"
+    """
+    db = ctx.open_db()
+    storage.set_paused(db, name, reason)
+    click.echo(f"{name}: paused ({reason})", err=True)
 
 
 @cli.command()
@@ -358,7 +404,13 @@ def main() -> None:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
         sys.exit(exc.exit_code)
-    except (MonitorError, storage.StorageError, storage.ReviewError, ModelError) as exc:
+    except (
+        MonitorError,
+        storage.StorageError,
+        storage.ReviewError,
+        storage.FeedNotFound,
+        ModelError,
+    ) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor.errors import ConfigError
 
@@ -21,14 +29,16 @@ _SIZE_UNITS["gib"] = 1024**3
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
-def parse_duration(value: Any) -> float:
+def parse_duration(value: Any, *, allow_zero: bool = False) -> float:
     """'90s', '15m', '2h', '1d' (or a number of seconds) -> seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match or float(match.group(1)) <= 0:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(value) if isinstance(value, str) else None
+        seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else -1.0
+    if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError(f'expected a duration like "15m", got {_show(value)}')
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def parse_size(value: Any) -> int:
@@ -58,6 +68,7 @@ def _show(value: Any) -> str:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Spacing = Annotated[float, BeforeValidator(lambda v: parse_duration(v, allow_zero=True))]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Share = Annotated[float, BeforeValidator(parse_share)]
 
@@ -75,7 +86,12 @@ class Settings(_Strict):
     timeout: Duration = 20.0
     connect_timeout: Duration = 10.0
     max_body_size: Size = 10_000_000
-    concurrency: int = Field(default=8, ge=1, le=64)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    per_host: int = Field(default=2, ge=1, le=16)
+    host_spacing: Spacing = 1.0
+    parse_workers: int = Field(default=2, ge=1, le=32)
+    parse_cpu_budget: Duration = 10.0
+    pause_after: float = Field(default=3.0, gt=0)
     user_agent: str = "nk-monitor/0.1 (RSS reader)"
 
     @field_validator("interval", "tick")
@@ -100,6 +116,10 @@ class Feed(_Strict):
     tags: tuple[str, ...] = ()
     interval: Duration | None = None
     enabled: bool = True
+    adaptive: bool = False
+    min_interval: Duration | None = None
+    max_interval: Duration | None = None
+    ignore_validators: bool = False
 
     @field_validator("url")
     @classmethod
@@ -115,12 +135,18 @@ class Feed(_Strict):
             raise ValueError(f'expected a language code like "en" or "ko", got "{value}"')
         return value
 
-    @field_validator("interval")
+    @field_validator("interval", "min_interval", "max_interval")
     @classmethod
     def _interval_floor(cls, value: float | None) -> float | None:
         if value is not None and value < 60:
             raise ValueError(f"must be at least 1m, got {value:g}s")
         return value
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> Feed:
+        if self.min_interval and self.max_interval and self.min_interval > self.max_interval:
+            raise ValueError("min_interval must not be longer than max_interval")
+        return self
 
 
 class Config(_Strict):

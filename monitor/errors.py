@@ -20,13 +20,23 @@ class ConfigError(MonitorError):
 
 
 class FetchError(MonitorError):
-    """A feed could not be downloaded (network, HTTP status, size or time limit)."""
+    """A feed could not be downloaded (network, HTTP status, size or time limit).
+
+    `kind` says how bad it is for the feed: "transient" (timeouts, 5xx, refused or broken
+    connections), "soft" (404, DNS failure, oversized body: bad if it persists), "hard"
+    (410 Gone), or "rate-limited" (429, 503 with Retry-After: not the feed's fault).
+    """
 
     def __init__(
-        self, message: str, status: int | None = None, retry_after: str | None = None
+        self,
+        message: str,
+        status: int | None = None,
+        retry_after: str | None = None,
+        kind: str = "transient",
     ) -> None:
         self.status = status
         self.retry_after = retry_after
+        self.kind = kind
         super().__init__(message)
 
 

@@ -1,31 +1,36 @@
 """Downloading feeds with httpx: conditional GET, redirects, a size cap and a total deadline.
 
 The fetcher never parses and never touches storage: it returns status, headers and bytes,
-or raises FetchError with a message that says what went wrong.
+or raises FetchError with a message that says what went wrong and a kind that says how bad
+it is (see monitor.schedule for what each kind costs the feed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from dataclasses import dataclass
 
 import httpx
 
 from monitor.errors import FetchError
+from monitor.inflate import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
+# Only what BoundedDecoder can inflate incrementally: never let httpx inflate whole chunks.
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 @dataclass(frozen=True)
 class FetchLimits:
     timeout: float = 20.0  # total seconds for connect, headers and body together
     connect_timeout: float = 10.0
-    max_bytes: int = 10_000_000
-    concurrency: int = 8
+    max_bytes: int = 10_000_000  # decompressed
+    concurrency: int = 16
     user_agent: str = "nk-monitor/0.1 (RSS reader)"
 
 
@@ -51,7 +56,11 @@ def make_client(limits: FetchLimits) -> httpx.AsyncClient:
         limits=httpx.Limits(
             max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
         ),
-        headers={"User-Agent": limits.user_agent, "Accept": ACCEPT},
+        headers={
+            "User-Agent": limits.user_agent,
+            "Accept": ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
         trust_env=False,  # no proxy or netrc surprises: requests go only where feeds.yaml says
     )
 
@@ -76,31 +85,90 @@ def _permanent_redirect(response: httpx.Response) -> str | None:
     return None
 
 
+async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
+    """The decoded body, inflated incrementally and refused as soon as it passes max_bytes."""
+    declared = response.headers.get("content-length", "")
+    encoding = response.headers.get("content-encoding", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(
+            f"fetch: body of {declared} bytes exceeds the {_size_label(max_bytes)} limit",
+            kind="soft",
+        )
+    try:
+        decoder = BoundedDecoder(encoding, max_bytes)
+        chunks = [decoder.feed(raw) async for raw in response.aiter_raw()]
+        chunks.append(decoder.flush())
+    except BodyTooLarge:
+        raise FetchError(
+            f"fetch: body exceeds the {_size_label(max_bytes)} limit", kind="soft"
+        ) from None
+    except UnsupportedEncoding as exc:
+        raise FetchError(f"fetch: {exc}", kind="soft") from None
+    except Exception as exc:  # zlib.error and friends: a corrupt compressed body
+        if isinstance(exc, httpx.HTTPError):
+            raise
+        raise FetchError(f"fetch: corrupt {encoding} body: {exc}", kind="soft") from exc
+    return b"".join(chunks)
+
+
 async def _download(
     client: httpx.AsyncClient, url: str, headers: dict[str, str], max_bytes: int
 ) -> tuple[httpx.Response, bytes]:
     async with client.stream("GET", url, headers=headers) as response:
         if response.status_code == 304 or response.status_code >= 400:
             return response, b""
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise FetchError(
-                f"fetch: body of {declared} bytes exceeds the {_size_label(max_bytes)} limit"
-            )
-        chunks, size = [], 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise FetchError(f"fetch: body exceeds the {_size_label(max_bytes)} limit")
-            chunks.append(chunk)
-        return response, b"".join(chunks)
+        return response, await _read_body(response, max_bytes)
+
+
+def _status_kind(status: int, retry_after: str | None) -> str:
+    if status == 410:
+        return "hard"
+    if status == 429 or (status == 503 and retry_after):
+        return "rate-limited"
+    if status >= 500 or status == 408:
+        return "transient"
+    return "soft"  # 404, 401, 403 and other client errors: counted, paused if they persist
 
 
 def _http_error(response: httpx.Response) -> FetchError:
     status = response.status_code
     reason = response.reason_phrase or "error"
     retry_after = response.headers.get("retry-after")
-    return FetchError(f"fetch: HTTP {status} {reason}", status=status, retry_after=retry_after)
+    return FetchError(
+        f"fetch: HTTP {status} {reason}",
+        status=status,
+        retry_after=retry_after,
+        kind=_status_kind(status, retry_after),
+    )
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, socket.gaierror):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    text = str(exc).lower()
+    return "name or service not known" in text or "name resolution" in text
+
+
+def _network_error(exc: httpx.HTTPError, limits: FetchLimits) -> FetchError:
+    if isinstance(exc, httpx.TooManyRedirects):
+        return FetchError("fetch: too many redirects", kind="soft")
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchError(f"fetch: timed out after {limits.timeout:g} s", kind="transient")
+    if isinstance(exc, httpx.ConnectError) and _is_dns_failure(exc):
+        return FetchError(f"fetch: DNS lookup failed: {exc}", kind="soft")
+    if isinstance(exc, httpx.ConnectError):
+        return FetchError(f"fetch: cannot connect: {exc or 'connection refused'}", kind="transient")
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return FetchError(f"fetch: unsupported URL scheme: {exc}", kind="hard")
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        reason = str(exc) or "connection closed by the server"
+        return FetchError(f"fetch: connection broken: {reason}", kind="transient")
+    return FetchError(f"fetch: {type(exc).__name__}: {exc or 'request failed'}", kind="transient")
 
 
 async def fetch(
@@ -111,26 +179,20 @@ async def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
 ) -> FetchResult:
-    """GET one feed. Raises FetchError for network failures, HTTP errors and exceeded limits."""
+    """GET one feed. Raises FetchError for network failures, HTTP errors and exceeded limits.
+
+    The whole exchange (connect, headers, body) shares one deadline: httpx's own timeouts
+    apply per read, so a server trickling a byte a second would never trip them.
+    """
     started = time.monotonic()
     headers = _conditional_headers(etag, last_modified)
     try:
         async with asyncio.timeout(limits.timeout):
             response, body = await _download(client, url, headers, limits.max_bytes)
     except TimeoutError:
-        raise FetchError(f"fetch: timed out after {limits.timeout:g} s") from None
-    except httpx.TooManyRedirects:
-        raise FetchError("fetch: too many redirects") from None
-    except httpx.TimeoutException:
-        raise FetchError(f"fetch: timed out after {limits.timeout:g} s") from None
-    except httpx.ConnectError as exc:
-        raise FetchError(f"fetch: cannot connect: {exc or type(exc).__name__}") from exc
-    except httpx.UnsupportedProtocol as exc:
-        raise FetchError(f"fetch: unsupported URL scheme: {exc}") from exc
-    except httpx.DecodingError as exc:
-        raise FetchError(f"fetch: cannot decode the response body: {exc}") from exc
+        raise FetchError(f"fetch: timed out after {limits.timeout:g} s", kind="transient") from None
     except httpx.HTTPError as exc:
-        raise FetchError(f"fetch: {type(exc).__name__}: {exc or 'connection failed'}") from exc
+        raise _network_error(exc, limits) from exc
     if response.status_code >= 400:
         raise _http_error(response)
     return FetchResult(

@@ -54,6 +54,7 @@ class ParsedFeed:
     language: str | None
     entries: list[RawEntry] = field(default_factory=list)
     warning: str | None = None
+    ttl: str | None = None  # RSS <ttl>, minutes, as the feed wrote it
 
 
 def _sniff(body: bytes, content_type: str) -> None:
@@ -151,4 +152,5 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedF
         language=feed.get("language") or None,
         entries=entries,
         warning=warning,
+        ttl=str(feed["ttl"])[:20] if feed.get("ttl") else None,
     )

@@ -1,18 +1,19 @@
 """The one orchestrator: fetch → parse → normalise → dedupe → classify → store, per feed.
 
-`monitor run --once` and the daemon both call `Refresher.poll_feeds`; each feed's outcome
-comes back as a value, so one broken feed never stops the others.
+`monitor run --once` and the daemon both call `Refresher.poll_feeds` / `poll_feed`; each
+feed's outcome comes back as a value, so one broken feed never stops the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import sqlite_utils
@@ -22,10 +23,27 @@ from classifiers import Model
 from monitor.errors import FetchError, ParseError
 from monitor.fetcher import FetchLimits, FetchResult, fetch, make_client
 from monitor.normalise import iso, normalise_entries
-from monitor.parser import parse_feed
-from monitor.schedule import ScheduleSettings, next_poll, parse_retry_after
+from monitor.parser import ParsedFeed, parse_feed
+from monitor.politeness import HostGate
+from monitor.schedule import (
+    ScheduleSettings,
+    failure_weight,
+    next_poll,
+    parse_retry_after,
+    pause_reason,
+    server_min_interval,
+)
 
 log = logging.getLogger("monitor.poll")
+Parse = Callable[[bytes, Mapping[str, str]], Awaitable[ParsedFeed]]
+
+
+@dataclass(frozen=True)
+class Politeness:
+    per_host: int = 2
+    host_spacing: float = 1.0
+    jitter: float = 0.1
+    pause_after: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +56,8 @@ class PollOutcome:
     duration_ms: int
     error: str | None = None
     warning: str | None = None
+    unchanged: bool = False  # 304, or a body identical to the last one
+    paused: str | None = None  # the reason, when this poll paused the feed
 
     @property
     def ok(self) -> bool:
@@ -49,15 +69,18 @@ class PollOutcome:
             f"feed={self.feed!r} status={status} new={self.new} updated={self.updated}"
             f" flagged={self.flagged} ms={self.duration_ms}"
         )
-        if self.error:
-            line += f" error={self.error!r}"
-        if self.warning:
-            line += f" warning={self.warning!r}"
+        for name in ("error", "warning", "paused"):
+            if getattr(self, name):
+                line += f" {name}={getattr(self, name)!r}"
         return line
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+async def parse_in_thread(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
+    return await asyncio.to_thread(parse_feed, body, headers)
 
 
 def classify(
@@ -70,6 +93,28 @@ def classify(
     }
 
 
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+@dataclass
+class _Poll:
+    """One poll in progress: what the stages found, for the final write."""
+
+    feed: storage.FeedState
+    started: datetime
+    clock_start: float
+    result: FetchResult | None = None
+    parsed: ParsedFeed | None = None
+    digest: str | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.result is not None and (
+            self.result.not_modified or self.digest == self.feed.body_hash
+        )
+
+
 class Refresher:
     """Polls feeds with one HTTP client, writing each feed's poll in one transaction."""
 
@@ -78,19 +123,25 @@ class Refresher:
         db: sqlite_utils.Database,
         model: Callable[[], Model],
         limits: FetchLimits,
+        politeness: Politeness | None = None,
         *,
-        jitter: float = 0.1,
+        parse: Parse = parse_in_thread,
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
     ) -> None:
         self.db = db
         self.model = model
         self.limits = limits
-        self.jitter = jitter
+        self.politeness = politeness or Politeness()
+        self.parse = parse
         self.clock = clock
         self.rng = rng or random.Random()
         self.in_flight: set[int] = set()
-        self._slots = asyncio.Semaphore(limits.concurrency)
+        self.gate = HostGate(
+            per_host=self.politeness.per_host,
+            spacing=self.politeness.host_spacing,
+            total=limits.concurrency,
+        )
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Refresher:
@@ -111,61 +162,72 @@ class Refresher:
             raise RuntimeError(f"feed {feed.name!r} is already being polled")
         self.in_flight.add(feed.id)
         try:
-            async with self._slots:
-                return await self._poll(feed)
+            poll = _Poll(feed, self.clock(), time.monotonic())
+            error = await self._fetch_and_parse(poll)
         finally:
             self.in_flight.discard(feed.id)
+        return self._store_failure(poll, error) if error else self._store_success(poll)
 
-    async def _poll(self, feed: storage.FeedState) -> PollOutcome:
-        started = self.clock()
-        clock_start = time.monotonic()
-        assert self._client is not None, "use Refresher as an async context manager"
+    async def _fetch_and_parse(self, poll: _Poll) -> FetchError | ParseError | None:
+        """Fill in the poll's response and parsed feed; the error that stopped it, if any."""
+        feed = poll.feed
         try:
-            result = await fetch(
-                self._client,
-                feed.url,
-                self.limits,
-                etag=feed.etag,
-                last_modified=feed.last_modified,
-            )
-            if result.not_modified:
-                articles, warning = [], None
-            else:
-                parsed = await asyncio.to_thread(parse_feed, result.body, result.headers)
-                articles = normalise_entries(parsed.entries, feed.language, started)
-                warning = parsed.warning
+            async with self.gate.slot(feed.url):
+                poll.started, poll.clock_start = self.clock(), time.monotonic()
+                poll.result = await fetch(
+                    self._client_or_fail(),
+                    feed.url,
+                    self.limits,
+                    etag=None if feed.ignore_validators else feed.etag,
+                    last_modified=None if feed.ignore_validators else feed.last_modified,
+                )
+            if not poll.result.not_modified:
+                poll.digest = body_hash(poll.result.body)
+            if not poll.unchanged:
+                poll.parsed = await self.parse(poll.result.body, poll.result.headers)
         except (FetchError, ParseError) as exc:
-            return self._store_failure(feed, started, clock_start, exc)
-        return self._store_success(feed, started, clock_start, result, articles, warning)
+            return exc
+        return None
 
-    def _elapsed_ms(self, clock_start: float) -> int:
-        return int((time.monotonic() - clock_start) * 1000)
+    def _client_or_fail(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("use Refresher as an async context manager")
+        return self._client
 
-    def _store_success(
-        self,
-        feed: storage.FeedState,
-        started: datetime,
-        clock_start: float,
-        result: FetchResult,
-        articles: list[storage.ArticleIn],
-        warning: str | None,
-    ) -> PollOutcome:
+    def _elapsed_ms(self, poll: _Poll) -> int:
+        return int((time.monotonic() - poll.clock_start) * 1000)
+
+    def _store_success(self, poll: _Poll) -> PollOutcome:
+        feed, result = poll.feed, poll.result
+        assert result is not None
+        articles = (
+            normalise_entries(poll.parsed.entries, feed.language, poll.started)
+            if poll.parsed
+            else []
+        )
         model = self.model()
         fresh = storage.needs_classifying(self.db, feed.id, articles)
         scores = classify(model, fresh) if fresh else {}
-        when = next_poll(started, self._schedule(feed), ok=True, rng=self.rng)
+        moved, redirect = self._redirect(feed, result)
+        server_min = self._server_min_interval(poll)
         record = storage.PollRecord(
             feed_id=feed.id,
-            started=iso(started),
+            started=iso(poll.started),
             http_status=result.status,
-            next_poll=iso(when),
-            duration_ms=self._elapsed_ms(clock_start),
+            next_poll=iso(self._next_success(poll, server_min)),
+            duration_ms=self._elapsed_ms(poll),
             ok=True,
-            warning=warning,
+            warning=poll.parsed.warning if poll.parsed else None,
             etag=result.headers.get("etag"),
             last_modified=result.headers.get("last-modified"),
+            body_hash=poll.digest,
+            server_min_interval_s=server_min,
+            redirect_url=redirect,
+            url=moved,
         )
         saved = storage.save_poll(self.db, record, articles, scores, model.version)
+        if moved:
+            log.warning("feed=%r moved permanently: %s -> %s", feed.name, feed.url, moved)
         stored = {**saved.new, **saved.changed}
         outcome = PollOutcome(
             feed=feed.name,
@@ -174,40 +236,79 @@ class Refresher:
             updated=len(saved.changed),
             flagged=sum(1 for key in stored if key in scores and scores[key].flagged),
             duration_ms=record.duration_ms,
-            warning=warning,
+            warning=record.warning,
+            unchanged=poll.unchanged,
         )
-        (log.warning if warning else log.info)(outcome.log_line())
+        (log.warning if outcome.warning else log.info)(outcome.log_line())
         return outcome
 
-    def _store_failure(
-        self, feed: storage.FeedState, started: datetime, clock_start: float, exc: Exception
-    ) -> PollOutcome:
+    def _redirect(
+        self, feed: storage.FeedState, result: FetchResult
+    ) -> tuple[str | None, str | None]:
+        """(URL to move to, permanent redirect to remember): a 301/308 moves on its second sight."""
+        target = result.permanent_redirect
+        if target and target == feed.redirect_url:
+            return target, None
+        return None, target
+
+    def _server_min_interval(self, poll: _Poll) -> int | None:
+        assert poll.result is not None
+        ttl = poll.parsed.ttl if poll.parsed else None
+        return server_min_interval(ttl, poll.result.headers.get("cache-control"))
+
+    def _next_success(self, poll: _Poll, server_min: int | None) -> datetime:
+        feed = poll.feed
+        weekly = None
+        if feed.adaptive:
+            since = iso(poll.started - timedelta(days=7))
+            weekly = storage.new_articles_since(self.db, feed.id, since)
+        settings = self._schedule(feed, server_min)
+        return next_poll(poll.started, settings, ok=True, new_last_week=weekly, rng=self.rng)
+
+    def _store_failure(self, poll: _Poll, exc: FetchError | ParseError) -> PollOutcome:
+        feed = poll.feed
         status = exc.status if isinstance(exc, FetchError) else None
+        kind = exc.kind if isinstance(exc, FetchError) else "soft"
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         when = next_poll(
-            started,
-            self._schedule(feed),
+            poll.started,
+            self._schedule(feed, feed.server_min_interval_s),
             ok=False,
             consecutive_failures=feed.consecutive_failures,
-            retry_after=parse_retry_after(retry_after, started),
+            retry_after=parse_retry_after(retry_after, poll.started),
             rng=self.rng,
+        )
+        weight = failure_weight(kind)
+        reason = pause_reason(
+            kind, feed.failure_score + weight, self.politeness.pause_after, str(exc)
         )
         record = storage.PollRecord(
             feed_id=feed.id,
-            started=iso(started),
+            started=iso(poll.started),
             http_status=status,
             next_poll=iso(when),
-            duration_ms=self._elapsed_ms(clock_start),
+            duration_ms=self._elapsed_ms(poll),
             ok=False,
             error=str(exc),
+            failure_weight=weight,
+            pause_reason=reason,
         )
         storage.save_poll(self.db, record)
-        outcome = PollOutcome(feed.name, status, 0, 0, 0, record.duration_ms, error=str(exc))
+        outcome = PollOutcome(
+            feed.name, status, 0, 0, 0, record.duration_ms, error=str(exc), paused=reason
+        )
         log.error(outcome.log_line())
         return outcome
 
-    def _schedule(self, feed: storage.FeedState) -> ScheduleSettings:
-        return ScheduleSettings(interval_s=feed.interval_s, jitter=self.jitter)
+    def _schedule(self, feed: storage.FeedState, server_min: int | None) -> ScheduleSettings:
+        return ScheduleSettings(
+            interval_s=feed.interval_s,
+            jitter=self.politeness.jitter,
+            adaptive=feed.adaptive,
+            min_interval_s=feed.min_interval_s,
+            max_interval_s=feed.max_interval_s,
+            server_min_interval_s=server_min,
+        )
 
 
 def classify_unscored(db: sqlite_utils.Database, model: Model, batch: int = 2000) -> int:

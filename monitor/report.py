@@ -12,6 +12,9 @@ from rich.cells import cell_len, set_cell_size
 from monitor.export import csv_text
 from monitor.text import one_line
 
+STATUS_COLUMNS = (
+    "name", "state", "last_success", "failures", "next_poll", "articles", "new_7d", "last_error"
+)  # fmt: skip
 FLAGGED_COLUMNS = ("id", "score", "labels", "published", "source", "title", "url")
 
 
@@ -99,11 +102,15 @@ def format_flagged(rows: Sequence[dict[str, Any]], fmt: str) -> str:
 
 
 def feed_state(row: dict[str, Any]) -> str:
+    """disabled, paused, new, ok, failing (one failure) or backing off (several in a row)."""
     if not row["enabled"]:
         return "disabled"
+    if row["paused"]:
+        return "paused"
     if row["last_polled"] is None:
         return "new"
-    return "failing" if row["consecutive_failures"] else "ok"
+    failures = row["consecutive_failures"] or 0
+    return "ok" if failures == 0 else "failing" if failures == 1 else "backing off"
 
 
 def status_records(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -112,14 +119,18 @@ def status_records(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "name": row["name"],
             "state": feed_state(row),
             "url": row["url"],
+            "config_url": row["config_url"],
+            "pause_reason": row["pause_reason"],
             "last_polled": row["last_polled"],
             "last_status": row["last_status"],
             "last_success": row["last_success"],
             "last_error": row["last_error"],
             "last_warning": row["last_warning"],
             "failures": row["consecutive_failures"] or 0,
+            "failure_score": row["failure_score"] or 0.0,
             "next_poll": row["next_poll"],
             "articles": row["articles"],
+            "new_7d": row["new_articles"],
         }
         for row in rows
     ]
@@ -135,10 +146,11 @@ def format_status(rows: Sequence[dict[str, Any]], fmt: str) -> str:
         {
             **r,
             "last_success": (r["last_success"] or "never").replace("T", " ")[:16],
-            "next_poll": (r["next_poll"] or "now").replace("T", " ")[:16],
-            "last_error": r["last_error"] or r["last_warning"] or "",
+            "next_poll": "-"
+            if r["pause_reason"]
+            else (r["next_poll"] or "now").replace("T", " ")[:16],
+            "last_error": r["pause_reason"] or r["last_error"] or r["last_warning"] or "",
         }
         for r in records
     ]
-    order = ("name", "state", "last_success", "failures", "next_poll", "articles", "last_error")
-    return table(display, order, flex="last_error")
+    return table(display, STATUS_COLUMNS, flex="last_error")

@@ -14,9 +14,10 @@ import sqlite_utils
 import storage
 from monitor.config import Config
 from monitor.fetcher import FetchLimits
+from monitor.lock import polling_lock
 from monitor.models import ModelHolder
 from monitor.normalise import iso
-from monitor.pipeline import PollOutcome, Refresher, classify_unscored, utc_now
+from monitor.pipeline import Politeness, PollOutcome, Refresher, classify_unscored, utc_now
 
 log = logging.getLogger("monitor")
 
@@ -29,7 +30,7 @@ class Monitor:
 
     def refresher(self) -> Refresher:
         return Refresher(
-            self.db, self.models.get, fetch_limits(self.config), jitter=self.config.settings.jitter
+            self.db, self.models.get, fetch_limits(self.config), politeness(self.config)
         )
 
 
@@ -44,6 +45,13 @@ def fetch_limits(config: Config) -> FetchLimits:
     )
 
 
+def politeness(config: Config) -> Politeness:
+    s = config.settings
+    return Politeness(
+        per_host=s.per_host, host_spacing=s.host_spacing, jitter=s.jitter, pause_after=s.pause_after
+    )
+
+
 def feed_specs(config: Config) -> list[storage.FeedSpec]:
     return [
         storage.FeedSpec(
@@ -53,6 +61,10 @@ def feed_specs(config: Config) -> list[storage.FeedSpec]:
             language=f.language,
             tags=f.tags,
             enabled=f.enabled,
+            adaptive=f.adaptive,
+            min_interval_s=int(f.min_interval) if f.min_interval else None,
+            max_interval_s=int(f.max_interval) if f.max_interval else None,
+            ignore_validators=f.ignore_validators,
         )
         for f in config.feeds
     ]
@@ -60,6 +72,13 @@ def feed_specs(config: Config) -> list[storage.FeedSpec]:
 
 @contextmanager
 def open_monitor(config: Config, db_path: Path) -> Iterator[Monitor]:
+    """Database opened, feeds synced, model loaded, and this process the only one polling."""
+    with polling_lock(db_path), _opened(config, db_path) as monitor:
+        yield monitor
+
+
+@contextmanager
+def _opened(config: Config, db_path: Path) -> Iterator[Monitor]:
     db = storage.open_db(db_path)
     try:
         storage.sync_feeds(db, feed_specs(config), iso(utc_now()))

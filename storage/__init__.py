@@ -11,12 +11,15 @@ from storage.articles import (
 from storage.classifications import ClassificationIn, save_classification
 from storage.db import StorageError, applied_migrations, open_db
 from storage.feeds import (
+    FeedNotFound,
     FeedSpec,
     FeedState,
     due_feeds,
     enabled_feeds,
     feed_health,
     get_feed,
+    new_articles_since,
+    set_paused,
     sync_feeds,
 )
 from storage.polls import PollRecord, PollSaved, save_poll
@@ -34,6 +37,7 @@ __all__ = [
     "VERDICTS",
     "ArticleIn",
     "ClassificationIn",
+    "FeedNotFound",
     "FeedSpec",
     "FeedState",
     "PollRecord",
@@ -52,11 +56,13 @@ __all__ = [
     "get_feed",
     "latest_review",
     "needs_classifying",
+    "new_articles_since",
     "open_db",
     "review_queue",
     "reviewed_examples",
     "save_classification",
     "save_poll",
+    "set_paused",
     "sync_feeds",
     "undo_review",
     "unclassified_articles",

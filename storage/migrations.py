@@ -135,3 +135,20 @@ def m005_create_polls(db: sqlite_utils.Database) -> None:
         foreign_keys=[("feed_id", "feeds", "id")],
     )
     db["polls"].create_index(["feed_id", "started"])
+
+
+@MIGRATIONS()
+def m006_feed_politeness_state(db: sqlite_utils.Database) -> None:
+    feeds = db["feeds"]
+    feeds.add_column("config_url", str)  # the URL in feeds.yaml; `url` may follow a 301/308
+    feeds.add_column("body_hash", str)  # sha256 of the last body parsed
+    feeds.add_column("ignore_validators", int, not_null_default=0)
+    feeds.add_column("adaptive", int, not_null_default=0)
+    feeds.add_column("min_interval_s", int)
+    feeds.add_column("max_interval_s", int)
+    feeds.add_column("server_min_interval_s", int)  # from RSS ttl or Cache-Control max-age
+    feeds.add_column("failure_score", float, not_null_default=0)
+    feeds.add_column("paused", int, not_null_default=0)
+    feeds.add_column("pause_reason", str)
+    feeds.add_column("redirect_url", str)  # a permanent redirect seen once, applied if repeated
+    db.execute("update feeds set config_url = url")

@@ -25,6 +25,11 @@ class PollRecord:
     warning: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    body_hash: str | None = None  # of the body parsed this time (None: keep the stored one)
+    server_min_interval_s: int | None = None  # the feed's own ttl / max-age, when it gave one
+    failure_weight: float = 0.0  # added to the feed's failure score when not ok
+    pause_reason: str | None = None  # set to pause the feed
+    redirect_url: str | None = None  # a permanent redirect seen this time
     url: str | None = None  # set to move the feed to a new URL
 
 
@@ -76,22 +81,31 @@ def _update_feed(db: sqlite_utils.Database, poll: PollRecord) -> None:
         "last_status": poll.http_status,
         "next_poll": poll.next_poll,
         "last_warning": poll.warning,
+        "redirect_url": poll.redirect_url,
     }
     if poll.ok:
-        values.update(last_success=poll.started, last_error=None, consecutive_failures=0)
+        values.update(
+            last_success=poll.started, last_error=None, consecutive_failures=0, failure_score=0.0
+        )
         if poll.http_status == 304:  # keep validators the server did not repeat
             values.update({k: v for k, v in _validators(poll).items() if v is not None})
         else:
             values.update(_validators(poll))
+        if poll.body_hash:
+            values["body_hash"] = poll.body_hash
+        if poll.server_min_interval_s is not None:
+            values["server_min_interval_s"] = poll.server_min_interval_s
     else:
         values["last_error"] = poll.error
         db.execute(
-            "update feeds set consecutive_failures = coalesce(consecutive_failures, 0) + 1"
-            " where id = ?",
-            [poll.feed_id],
+            "update feeds set consecutive_failures = coalesce(consecutive_failures, 0) + 1,"
+            " failure_score = coalesce(failure_score, 0) + ? where id = ?",
+            [poll.failure_weight, poll.feed_id],
         )
+    if poll.pause_reason:
+        values.update(paused=1, pause_reason=poll.pause_reason)
     if poll.url:
-        values["url"] = poll.url
+        values.update(url=poll.url, redirect_url=None)
     db["feeds"].update(poll.feed_id, values)
 
 

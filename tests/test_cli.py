@@ -69,6 +69,7 @@ def test_status_table_and_json(polled: Path) -> None:
         "failures",
         "next_poll",
         "articles",
+        "new_7d",
         "last_error",
     ]
     assert "fetch: HTTP 404 Not Found" in table

@@ -50,7 +50,7 @@ def test_cycle_stores_classifies_and_survives_bad_feeds(
     assert any("China repatriates 60 North Koreans" in t for t in titles)
     assert any("강제북송" in t for t in titles)
     assert not any("Rice prices" in t for t in titles)
-    health = {row["name"]: row for row in storage.feed_health(db)}
+    health = {row["name"]: row for row in storage.feed_health(db, "2026-01-01T00:00:00Z")}
     assert health["missing.xml"]["consecutive_failures"] == 1
     assert health["missing.xml"]["last_error"] == "fetch: HTTP 404 Not Found"
     assert health["malformed-truncated.xml"]["last_warning"].startswith("parse: malformed")
@@ -78,7 +78,7 @@ def test_retry_after_sets_next_poll(
     [outcome] = run_once(config, config.database_path())
     assert outcome.status == 429
     feed = storage.get_feed(storage.open_db(config.database_path()), "busy.xml")
-    polled = storage.feed_health(storage.open_db(config.database_path()))[0]["last_polled"]
+    polled = storage.feed_health(storage.open_db(config.database_path()), "2026-01-01T00:00:00Z")[0]["last_polled"]
     from datetime import datetime
 
     gap = datetime.fromisoformat(feed.next_poll) - datetime.fromisoformat(polled)

@@ -1,0 +1,45 @@
+"""Politeness towards each host: at most N requests at once and a minimum gap between starts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+
+def host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.hostname or "").lower()
+
+
+class HostGate:
+    """Per-host concurrency limit plus spacing between request starts, then a global limit.
+
+    A slot for the host is taken before a global slot, so requests queued behind a busy host
+    never hold global slots that other hosts could use.
+    """
+
+    def __init__(self, *, per_host: int, spacing: float, total: int) -> None:
+        self.per_host = per_host
+        self.spacing = spacing
+        self._total = asyncio.Semaphore(total)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        host = host_key(url)
+        semaphore = self._hosts.setdefault(host, asyncio.Semaphore(self.per_host))
+        async with semaphore:
+            await self._wait_turn(host)
+            async with self._total:
+                yield
+
+    async def _wait_turn(self, host: str) -> None:
+        now = time.monotonic()
+        start = max(now, self._next_start.get(host, now))
+        self._next_start[host] = start + self.spacing
+        if start > now:
+            await asyncio.sleep(start - now)
