@@ -45,6 +45,39 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+USER_ERRORS = (
+    MonitorError,
+    storage.StorageError,
+    storage.ReviewError,
+    storage.FeedNotFound,
+    ModelError,
+)
+
+
+class ConfigProblems(click.ClickException):
+    """Every problem in feeds.yaml, one `Error:` line each, exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+    def show(self, file: Any = None) -> None:
+        for problem in self.problems:
+            click.echo(f"Error: {problem}", err=True)
+
+
+class MonitorGroup(click.Group):
+    """Turns the errors a user can cause into one clear line and an exit code, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise ConfigProblems(exc.problems) from None
+        except USER_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 def _setup_logging(verbose: int) -> None:
@@ -59,7 +92,7 @@ def _setup_logging(verbose: int) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_arg",
@@ -393,27 +426,6 @@ def demo(db_arg: str | None) -> None:
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"Error: {problem}", err=True)
-        sys.exit(exc.exit_code)
-    except (
-        MonitorError,
-        storage.StorageError,
-        storage.ReviewError,
-        storage.FeedNotFound,
-        ModelError,
-    ) as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(getattr(exc, "exit_code", 1))
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except BrokenPipeError:
+        cli.main(prog_name="monitor")
+    except BrokenPipeError:  # `monitor flagged | head`
         sys.exit(0)

@@ -36,7 +36,9 @@ _EXIT_NO_MEMORY = 3  # a worker's exit status when a request did not fit in its 
 # multiprocessing reaps every child from whichever thread starts or polls one; serialise that
 _PROCESS_LOCK = threading.Lock()
 
-Reply = tuple[str, Any]  # ("ok", ParsedFeed) or ("error", message)
+# ("ok", ParsedFeed); ("error", message); ("retire", message): an error after which the worker
+# exits, because the exception came from deeper than parse_feed's own checks
+Reply = tuple[str, Any]
 _Context = ForkServerContext | SpawnContext
 
 
@@ -61,7 +63,10 @@ def _serve(conn: Connection, limits: _Limits) -> None:
             except MemoryError:  # the pipe is now out of step: this worker is done
                 sys.exit(_EXIT_NO_MEMORY)
             _arm_cpu_budget(limits.cpu_budget)
-            _send(conn, _run(body, headers))
+            reply = _run(body, headers)
+            _send(conn, reply)
+            if reply[0] == "retire":
+                return
 
 
 def _prepare_worker(memory_limit: int | None) -> None:
@@ -99,10 +104,10 @@ def _set_soft_limit(which: int, soft: int) -> None:
 def _run(body: bytes, headers: Mapping[str, str]) -> Reply:
     try:
         return ("ok", parse_feed(body, headers))
-    except ParseError as exc:
-        return ("error", str(exc))
-    except Exception as exc:  # RecursionError, MemoryError, a feedparser bug: all a bad feed
-        return ("error", f"parse: {type(exc).__name__}: {exc or 'no details'}")
+    except ParseError as exc:  # with a cause, feedparser itself failed (MemoryError, ...)
+        return ("error" if exc.__cause__ is None else "retire", str(exc))
+    except Exception as exc:  # RecursionError, MemoryError, a bug: still only a bad feed
+        return ("retire", f"parse: {type(exc).__name__}: {exc or 'no details'}")
 
 
 def _send(conn: Connection, reply: Reply) -> None:
@@ -158,6 +163,8 @@ class _Worker:
             self.reap()
             raise ParseError(f"parse: no result after {wall_limit:g} s, worker stopped")
         status, value = reply
+        if status == "retire":  # it may be in a bad state (half-done imports, say): it exits
+            self.reap(grace=2.0)
         if status != "ok":
             raise ParseError(str(value))
         return value

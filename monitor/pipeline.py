@@ -153,9 +153,10 @@ class Refresher:
             await self._client.aclose()
 
     async def poll_feeds(self, feeds: Iterable[storage.FeedState]) -> list[PollOutcome]:
-        """Poll the given feeds concurrently; feeds already being polled are skipped."""
-        feeds = [f for f in feeds if f.id not in self.in_flight]
-        return list(await asyncio.gather(*(self.poll_feed(feed) for feed in feeds)))
+        """Poll the given feeds concurrently; feeds already being polled (or listed twice) are
+        polled once."""
+        unique = {f.id: f for f in feeds if f.id not in self.in_flight}
+        return list(await asyncio.gather(*(self.poll_feed(feed) for feed in unique.values())))
 
     async def poll_feed(self, feed: storage.FeedState) -> PollOutcome:
         if feed.id in self.in_flight:

@@ -69,6 +69,7 @@ def write_config(
             "model_dir": str(model_dir),
             "timeout": "5s",
             "connect_timeout": "2s",
+            "host_spacing": "0s",  # every test feed is on 127.0.0.1
             **settings,
         },
         "feeds": feeds,

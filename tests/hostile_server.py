@@ -29,6 +29,10 @@ from types import TracebackType
 HOSTILE_DATA = Path(__file__).parent / "data" / "hostile"
 RSS = "application/rss+xml; charset=utf-8"
 BOMB_INFLATED = 1 << 30  # 1 GiB of whitespace after a feed-like prefix
+# "Forever", for the routes that never finish: far beyond any deadline the tests set, yet short
+# enough that a client which lost its deadline or size cap fails a test in seconds, not hours.
+GIVE_UP_S = 30.0
+ENDLESS_MAX = 256_000_000
 _BOMB_PREFIX = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'
     b'<rss version="2.0"><channel><title>Decompression bomb</title>'
@@ -145,8 +149,9 @@ class _Conn:
 
     async def wait_for_client_close(self) -> None:
         """Keep the socket open, ignoring anything sent, until the client hangs up."""
-        while await self.reader.read(65536):
-            pass
+        async with asyncio.timeout(GIVE_UP_S):
+            while await self.reader.read(65536):
+                pass
         self.server.client_closed[self.path] += 1
 
 
@@ -160,7 +165,7 @@ async def _hang(conn: _Conn) -> None:
 async def _trickle(conn: _Conn) -> None:
     conn.head(200, {"Content-Type": RSS}, len(FEED_OK))
     await conn.writer.drain()
-    for i in range(len(FEED_OK)):
+    for i in range(min(len(FEED_OK), int(GIVE_UP_S))):
         conn.send(FEED_OK[i : i + 1])
         await conn.writer.drain()
         await asyncio.sleep(1.0)
@@ -178,16 +183,18 @@ async def _endless(conn: _Conn) -> None:
     conn.head(200, {"Content-Type": RSS}, None)
     conn.send(b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Endless</title>\n')
     items = _endless_items()
-    while True:
+    for _ in range(ENDLESS_MAX // len(items)):
         conn.send(items)
         await conn.writer.drain()
 
 
 async def _endless_chunked(conn: _Conn) -> None:
     conn.head(200, {"Content-Type": RSS, "Transfer-Encoding": "chunked"}, None)
+    prefix = b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Endless</title>\n'
+    conn.send(f"{len(prefix):x}\r\n".encode() + prefix + b"\r\n")
     items = _endless_items()
     chunk = f"{len(items):x}\r\n".encode() + items + b"\r\n"
-    while True:
+    for _ in range(ENDLESS_MAX // len(chunk)):
         conn.send(chunk)
         await conn.writer.drain()
 
@@ -297,6 +304,7 @@ class HostileServer:
         return False
 
     def __enter__(self) -> HostileServer:
+        bomb_bodies()  # built here, not in the event loop where it would stall other clients
         self._thread.start()
         if not self._ready.wait(10) or self._error is not None:
             raise RuntimeError(f"hostile server did not start: {self._error!r}")
@@ -367,8 +375,8 @@ class HostileServer:
                     await conn.wait_for_client_close()
         except (ConnectionError, OSError):
             self.client_closed[conn.path] += 1  # the client hung up mid-response, as it should
-        except asyncio.CancelledError:
-            pass  # the server is stopping
+        except (TimeoutError, asyncio.CancelledError):
+            pass  # GIVE_UP_S passed, or the server is stopping
         finally:
             self._untrack(task, writer)
 
@@ -380,8 +388,8 @@ class HostileServer:
         task = self._track(writer)
         try:
             assert self._stop is not None
-            await self._stop.wait()
-        except asyncio.CancelledError:
+            await asyncio.wait_for(self._stop.wait(), GIVE_UP_S)
+        except (TimeoutError, asyncio.CancelledError):
             pass
         finally:
             self._untrack(task, writer)

@@ -78,7 +78,9 @@ def test_retry_after_sets_next_poll(
     [outcome] = run_once(config, config.database_path())
     assert outcome.status == 429
     feed = storage.get_feed(storage.open_db(config.database_path()), "busy.xml")
-    polled = storage.feed_health(storage.open_db(config.database_path()), "2026-01-01T00:00:00Z")[0]["last_polled"]
+    polled = storage.feed_health(storage.open_db(config.database_path()), "2026-01-01T00:00:00Z")[
+        0
+    ]["last_polled"]
     from datetime import datetime
 
     gap = datetime.fromisoformat(feed.next_poll) - datetime.fromisoformat(polled)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +45,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         path = self.path.split("?", 1)[0]
         self.server.requests.append((path, dict(self.headers)))
+        self.server.starts.append(time.monotonic())
+        with self.server.counting():
+            self._answer(path)
+
+    def _answer(self, path: str) -> None:
         route = self.server.routes.get(path) or self._file_route(path)
         time.sleep(route.delay)
         self.send_response(route.status)
@@ -84,18 +91,36 @@ class _Handler(BaseHTTPRequestHandler):
 class FeedServerHTTP(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, root: Path, routes: dict[str, Route]) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, root: Path, routes: dict[str, Route], host: str = "127.0.0.1") -> None:
+        super().__init__((host, 0), _Handler)
         self.root = root
         self.routes = routes
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.starts: list[float] = []  # time.monotonic() of each request
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
 
 class FeedServer:
-    """Serve a folder of feed files (plus canned routes) on 127.0.0.1 in a background thread."""
+    """Serve a folder of feed files (plus canned routes) on a loopback address in a thread."""
 
-    def __init__(self, root: Path, routes: dict[str, Route] | None = None) -> None:
-        self.httpd = FeedServerHTTP(root, dict(routes or {}))
+    def __init__(
+        self, root: Path, routes: dict[str, Route] | None = None, host: str = "127.0.0.1"
+    ) -> None:
+        self.host = host
+        self.httpd = FeedServerHTTP(root, dict(routes or {}), host)
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -103,7 +128,7 @@ class FeedServer:
         return int(self.httpd.server_address[1])
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        return f"http://{self.host}:{self.port}/{path.lstrip('/')}"
 
     @property
     def requests(self) -> list[tuple[str, dict[str, str]]]:
