@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from pathlib import Path
@@ -120,6 +121,20 @@ class Feed(_Strict):
     min_interval: Duration | None = None
     max_interval: Duration | None = None
     ignore_validators: bool = False
+    encoding: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f'unknown encoding "{value}" (try euc-kr, gb18030, shift_jis)'
+            ) from None
+        return value
 
     @field_validator("url")
     @classmethod

@@ -89,7 +89,8 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
     """The decoded body, inflated incrementally and refused as soon as it passes max_bytes."""
     declared = response.headers.get("content-length", "")
     encoding = response.headers.get("content-encoding", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    # Compare a declared length with the cap only when it is the decoded length.
+    if declared.isdigit() and int(declared) > max_bytes and not encoding.strip():
         raise FetchError(
             f"fetch: body of {declared} bytes exceeds the {_size_label(max_bytes)} limit",
             kind="soft",

@@ -38,7 +38,8 @@ _PROCESS_LOCK = threading.Lock()
 
 # ("ok", ParsedFeed); ("error", message); ("retire", message): an error after which the worker
 # exits, because the exception came from deeper than parse_feed's own checks
-Reply = tuple[str, Any]
+_Reply = tuple[str, Any]
+_Request = tuple[bytes, dict[str, str]]  # body, headers
 _Context = ForkServerContext | SpawnContext
 
 
@@ -63,9 +64,7 @@ def _serve(conn: Connection, limits: _Limits) -> None:
             except MemoryError:  # the pipe is now out of step: this worker is done
                 sys.exit(_EXIT_NO_MEMORY)
             _arm_cpu_budget(limits.cpu_budget)
-            reply = _run(body, headers)
-            _send(conn, reply)
-            if reply[0] == "retire":
+            if not _send(conn, _run(body, headers)):
                 return
 
 
@@ -101,7 +100,7 @@ def _set_soft_limit(which: int, soft: int) -> None:
     resource.setrlimit(which, (soft, hard))
 
 
-def _run(body: bytes, headers: Mapping[str, str]) -> Reply:
+def _run(body: bytes, headers: Mapping[str, str]) -> _Reply:
     try:
         return ("ok", parse_feed(body, headers))
     except ParseError as exc:  # with a cause, feedparser itself failed (MemoryError, ...)
@@ -110,13 +109,16 @@ def _run(body: bytes, headers: Mapping[str, str]) -> Reply:
         return ("retire", f"parse: {type(exc).__name__}: {exc or 'no details'}")
 
 
-def _send(conn: Connection, reply: Reply) -> None:
+def _send(conn: Connection, reply: _Reply) -> bool:
+    """Send the reply; whether this worker should go on serving."""
     try:
         conn.send(reply)
     except OSError:
-        return  # the parent hung up; the next recv() ends the loop
+        return False  # the parent hung up
     except Exception as exc:  # the result would not pickle (or not fit in memory)
-        conn.send(("error", f"parse: result not sent: {type(exc).__name__}: {exc}"))
+        reply = ("retire", f"parse: result not sent: {type(exc).__name__}: {exc}")
+        conn.send(reply)
+    return reply[0] != "retire"
 
 
 # --- the parent's handle on one worker ---------------------------------------------------
@@ -140,7 +142,6 @@ class _Worker:
         finally:
             child_end.close()
         self.conn = parent_end
-        self.pid: int = self.process.pid
         self._exitcode: int | None = None
         self._reaped = False
 
@@ -149,11 +150,11 @@ class _Worker:
         with _PROCESS_LOCK:
             return not self._reaped and self.process.exitcode is None
 
-    def call(self, request: tuple[bytes, dict[str, str]], wall_limit: float, budget: float) -> Any:
+    def call(self, request: _Request, wall_limit: float, budget: float) -> Any:
         """Send one request and return the worker's result; on any failure, reap the worker."""
         try:
             self.conn.send(request)
-            reply: Reply | None = self.conn.recv() if self.conn.poll(wall_limit) else None
+            reply: _Reply | None = self.conn.recv() if self.conn.poll(wall_limit) else None
         except (EOFError, OSError) as exc:  # the worker died mid-task
             raise ParseError(_death_message(self.reap(grace=2.0), budget)) from exc
         except BaseException:  # interrupted, or a garbled reply: the pipe is out of step
@@ -247,8 +248,8 @@ class ParsePool:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parse-pool")
 
     async def parse(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
-        """Parse in a worker without blocking the event loop. If the caller is cancelled, the
-        parse still finishes (within the budget) and its result is dropped."""
+        """`parse_feed(body, headers)` in a worker, without blocking the event loop. If the
+        caller is cancelled, the parse still finishes (within the budget), unseen."""
         loop = asyncio.get_running_loop()
         try:
             future = loop.run_in_executor(self._executor, self.parse_sync, body, headers)
@@ -258,7 +259,7 @@ class ParsePool:
 
     def parse_sync(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
         """Parse in a worker, blocking the calling thread; safe to call from several threads."""
-        request = (bytes(body), dict(headers))
+        request: _Request = (bytes(body), dict(headers))
         worker = self._checkout()
         try:
             result: ParsedFeed = worker.call(request, self.wall_limit, self.cpu_budget)

@@ -32,8 +32,9 @@ _SUPERSETS = {
 }
 _CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _CHARSET_PROLOG = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([\w.:-]+)", re.IGNORECASE)
-# bozo exceptions that say nothing about the entries we got
-_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+_REPLACEMENT_REF = b"&#xFFFD;"
+_UTF8 = ("utf-8", "utf8")
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,50 @@ def _with_superset_charset(body: bytes, headers: dict[str, str]) -> dict[str, st
     superset = _SUPERSETS.get(label.lower())
     if superset is None:
         return headers
-    return {**headers, "content-type": f"application/xml; charset={superset}"}
+    return with_charset(headers, superset)
+
+
+def _valid_code_point(match: re.Match[bytes]) -> bytes:
+    hex_digits, decimal = match.groups()
+    value = int(hex_digits, 16) if hex_digits else int(decimal)
+    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+        return _REPLACEMENT_REF
+    return match.group(0)
+
+
+def repair_character_references(body: bytes) -> bytes:
+    """Replace numeric character references to surrogates or beyond U+10FFFF with U+FFFD.
+
+    feedparser's fallback parser raises on them (chr() / encode errors), which would cost the
+    whole feed for one bad reference. Only ASCII-compatible bodies are touched.
+    """
+    if b"&#" not in body or body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:64]:
+        return body
+    return _CHAR_REF.sub(_valid_code_point, body)
+
+
+def with_charset(headers: Mapping[str, str], encoding: str) -> dict[str, str]:
+    """Response headers that make the parser read the body as `encoding`."""
+    kept = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    return {**kept, "content-type": f"application/xml; charset={encoding}"}
+
+
+def _warning(result: Any, entries: int) -> str | None:
+    """The parse warning worth recording, if any: not well-formed, or decoded by guesswork."""
+    if not result.get("bozo"):
+        return None
+    exc = result.get("bozo_exception")
+    if isinstance(exc, feedparser.NonXMLContentType):
+        return None
+    if isinstance(exc, feedparser.CharacterEncodingOverride):
+        if str(result.get("encoding", "")).lower() in _UTF8:
+            return None  # e.g. text/xml without charset, read as the UTF-8 it is
+        return (
+            f"parse: {exc}; the text may be garbled: set `encoding:` for this feed"
+            " in feeds.yaml if it is"
+        )
+    reason = str(exc or "not well-formed").splitlines()[0][:200]
+    return f"parse: malformed feed, kept {entries} entries ({reason})"
 
 
 def _timestamp(entry: Mapping[str, Any]) -> datetime | None:
@@ -123,10 +167,15 @@ def _entry(entry: Mapping[str, Any]) -> RawEntry:
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
-    """Parse a feed body with feedparser; a bozo result with entries is kept with a warning."""
+    """Parse a feed body with feedparser; a bozo result with entries is kept with a warning.
+
+    A charset in the Content-Type header wins over the document's own declaration, as HTTP
+    says; the pipeline puts a feed's `encoding:` setting there for servers that lie.
+    """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     _sniff(body, headers.get("content-type", "").lower())
     headers = _with_superset_charset(body, headers)
+    body = repair_character_references(body)
     try:
         result = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
     except Exception as exc:  # feedparser raises on some malformed input instead of bozo
@@ -137,10 +186,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedF
             entries.append(_entry(raw))
         except (TypeError, ValueError, AttributeError):
             continue  # one odd entry never sinks the feed
-    warning = None
-    if result.get("bozo") and not isinstance(result.get("bozo_exception"), _HARMLESS):
-        reason = str(result.get("bozo_exception") or "not well-formed").splitlines()[0][:200]
-        warning = f"parse: malformed feed, kept {len(entries)} entries ({reason})"
+    warning = _warning(result, len(entries))
     if not result.get("version") and not entries:
         raise ParseError(
             f"parse: not an RSS or Atom feed{' (' + warning[7:] + ')' if warning else ''}"

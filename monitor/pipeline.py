@@ -23,7 +23,7 @@ from classifiers import Model
 from monitor.errors import FetchError, ParseError
 from monitor.fetcher import FetchLimits, FetchResult, fetch, make_client
 from monitor.normalise import iso, normalise_entries
-from monitor.parser import ParsedFeed, parse_feed
+from monitor.parser import ParsedFeed, parse_feed, with_charset
 from monitor.politeness import HostGate
 from monitor.schedule import (
     ScheduleSettings,
@@ -185,7 +185,10 @@ class Refresher:
             if not poll.result.not_modified:
                 poll.digest = body_hash(poll.result.body)
             if not poll.unchanged:
-                poll.parsed = await self.parse(poll.result.body, poll.result.headers)
+                headers = poll.result.headers
+                if feed.encoding:
+                    headers = with_charset(headers, feed.encoding)
+                poll.parsed = await self.parse(poll.result.body, headers)
         except (FetchError, ParseError) as exc:
             return exc
         return None

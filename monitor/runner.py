@@ -65,6 +65,7 @@ def feed_specs(config: Config) -> list[storage.FeedSpec]:
             min_interval_s=int(f.min_interval) if f.min_interval else None,
             max_interval_s=int(f.max_interval) if f.max_interval else None,
             ignore_validators=f.ignore_validators,
+            encoding=f.encoding,
         )
         for f in config.feeds
     ]

@@ -24,6 +24,7 @@ class FeedSpec:
     min_interval_s: int | None = None
     max_interval_s: int | None = None
     ignore_validators: bool = False
+    encoding: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class FeedState:
     failure_score: float = 0.0
     paused: bool = False
     redirect_url: str | None = None
+    encoding: str | None = None
 
 
 def _state(row: dict[str, Any]) -> FeedState:
@@ -78,6 +80,7 @@ def _state(row: dict[str, Any]) -> FeedState:
         failure_score=row["failure_score"] or 0.0,
         paused=bool(row["paused"]),
         redirect_url=row["redirect_url"],
+        encoding=row["encoding"],
     )
 
 
@@ -101,6 +104,7 @@ def sync_feeds(db: sqlite_utils.Database, specs: Sequence[FeedSpec], now: str) -
                 "min_interval_s": spec.min_interval_s,
                 "max_interval_s": spec.max_interval_s,
                 "ignore_validators": int(spec.ignore_validators),
+                "encoding": spec.encoding,
             }
             old = existing.get(spec.name)
             if old is None:

@@ -152,3 +152,8 @@ def m006_feed_politeness_state(db: sqlite_utils.Database) -> None:
     feeds.add_column("pause_reason", str)
     feeds.add_column("redirect_url", str)  # a permanent redirect seen once, applied if repeated
     db.execute("update feeds set config_url = url")
+
+
+@MIGRATIONS()
+def m007_feed_encoding(db: sqlite_utils.Database) -> None:
+    db["feeds"].add_column("encoding", str)  # overrides the charset the server declares

@@ -94,3 +94,10 @@ def test_interval_floor(tmp_path: Path) -> None:
     path.write_text("feeds:\n  - {name: a, url: 'https://a.example/', interval: 10s}\n")
     with pytest.raises(ConfigError, match=r"feeds\[0\].interval: must be at least 1m"):
         load_config(path)
+
+
+def test_unknown_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("feeds:\n  - {name: a, url: 'https://a.example/', encoding: klingon}\n")
+    with pytest.raises(ConfigError, match=r'feeds\[0\].encoding: unknown encoding "klingon"'):
+        load_config(path)

@@ -201,3 +201,23 @@ def test_in_flight_feed_is_never_polled_twice(tmp_path: Path, model_dir: Path) -
                     return [len(outcomes), len(server.requests)]
 
         assert asyncio.run(twice()) == [1, 1]
+
+
+def test_encoding_setting_fixes_a_server_that_lies(tmp_path: Path, model_dir: Path) -> None:
+    body = (Path(__file__).parent / "data" / "hostile" / "wrong-charset.xml").read_bytes()
+    lying = Route(200, body, {"Content-Type": "application/rss+xml; charset=utf-8"})
+    titles = {}
+    with FeedServer(FEEDS, {"/lying.xml": lying}) as server:
+        for name, extra in (("as-served", {}), ("fixed", {"encoding": "euc-kr"})):
+            (tmp_path / name).mkdir()
+            feed = {"name": name, "url": server.url("lying.xml"), **extra}
+            config = write_config(tmp_path / name / "feeds.yaml", [feed], model_dir)
+            [outcome] = run_once(config, config.database_path())
+            db = storage.open_db(config.database_path())
+            titles[name] = (
+                outcome.warning,
+                [r[0] for r in db.execute("select title from articles")],
+            )
+    assert "set `encoding:` for this feed" in titles["as-served"][0]
+    assert titles["fixed"][0] is None
+    assert "탈북민 정착 지원 예산 증액" in titles["fixed"][1]

@@ -73,17 +73,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 # path -> what is missing (strict xfail: the case must fail today, and passes once it lands)
-NOT_YET: dict[str, str] = {
-    "/wrong-charset.xml": (
-        "EUC-KR body served as charset=utf-8 is decoded as iso-8859-2 mojibake and stored"
-        " with no warning (feedparser's CharacterEncodingOverride is treated as harmless)"
-    ),
-    "/surrogate-ref.xml": (
-        "feedparser's loose parser raises on &#xD800; / &#x110000; (chr().encode), so the"
-        " whole feed fails with 'parse: feedparser failed: UnicodeEncodeError' instead of"
-        " keeping its items with the bad references replaced"
-    ),
-}
+NOT_YET: dict[str, str] = {}
 
 RETRY_AFTER_S = {"/busy": 3600, "/unavailable": 7200}  # the server's Retry-After
 MEMORY_CASES = ("/gzip-bomb", "/deflate-bomb", "/billion-laughs.xml")  # run in a subprocess

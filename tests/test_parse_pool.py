@@ -75,6 +75,26 @@ def test_async_parse_and_parse_error_message() -> None:
     assert message == "parse: got an HTML page, not a feed"
 
 
+# feedparser raises instead of setting bozo on this (a GML srsName it cannot read)
+FEEDPARSER_RAISES = (
+    b'<rss version="2.0" xmlns:georss="http://www.georss.org/georss"'
+    b' xmlns:gml="http://www.opengis.net/gml"><channel><title>t</title><item><title>a</title>'
+    b'<georss:where><gml:Point srsName="EPSG:abc"><gml:pos>1 2</gml:pos></gml:Point>'
+    b"</georss:where></item></channel></rss>"
+)
+
+
+def test_a_feedparser_exception_comes_back_and_the_worker_is_replaced() -> None:
+    with ParsePool(workers=1, cpu_budget=1) as pool:
+        pool.parse_sync(GOOD, {})
+        before = worker_pids()
+        message = outcome(pool.parse_sync, FEEDPARSER_RAISES)
+        assert message == outcome(parse_feed, FEEDPARSER_RAISES)
+        assert str(message).startswith("parse: feedparser failed: ValueError: ")
+        assert pool.parse_sync(GOOD, {}) == parse_feed(GOOD, {})
+        assert worker_pids() != before  # it may be in a bad state after such an error
+
+
 def test_a_parse_over_the_cpu_budget_is_stopped(pool: ParsePool) -> None:
     pool.parse_sync(GOOD, {})  # start-up is not part of the budget
     start = time.perf_counter()
@@ -140,10 +160,10 @@ def test_two_parses_run_at_once_on_two_workers() -> None:
             return time.perf_counter() - start, both_busy
 
     elapsed, both_busy = asyncio.run(scenario())
-    # Both workers gained CPU time in the same 0.2 s windows: one after the other, they could
-    # share at most one window, at the hand-over. Wall time is about 1 s on an idle machine,
-    # but it depends on other load, so it is not asserted.
-    assert len(worker_pids()) == 0 and both_busy >= 2, (elapsed, both_busy)
+    # Both workers gained CPU time in the same 0.2 s windows; one after the other, they could
+    # share at most one window, at the hand-over. The wall time (about 1 s on an idle machine,
+    # 2 s one after the other) depends on what else the machine runs, so it is not asserted.
+    assert both_busy >= 2, (elapsed, both_busy)
 
 
 def test_a_cancelled_parse_leaves_the_pool_usable() -> None:

@@ -75,13 +75,14 @@ def test_wal_busy_timeout_and_named_migrations(db) -> None:
         "m004_create_reviews",
         "m005_create_polls",
         "m006_feed_politeness_state",
+        "m007_feed_encoding",
     ]
 
 
 def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
     storage.open_db(tmp_path / "x.db").close()
     again = storage.open_db(tmp_path / "x.db")
-    assert len(storage.applied_migrations(again)) == 6
+    assert len(storage.applied_migrations(again)) == 7
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
