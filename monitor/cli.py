@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 import storage
-from classifiers import KeywordClassifier, ModelError, evaluate, format_report, load_jsonl
+from classifiers.errors import ModelError
 from monitor.config import Config, config_path, load_config
 from monitor.errors import ConfigError, MonitorError
 
@@ -337,6 +337,7 @@ def train(ctx: Context, eval_file: str | None) -> None:
     Example:
       monitor train --eval labelled.jsonl
     """
+    from classifiers import evaluate, format_report, load_jsonl
     from monitor.training import train_from_verdicts
 
     db = storage.open_db(ctx.db_path) if ctx.db_path.exists() else None
@@ -389,6 +390,7 @@ def evaluate_cmd(ctx: Context, file: str) -> None:
     Example:
       monitor evaluate ../shared/eval/dev.jsonl
     """
+    from classifiers import KeywordClassifier, evaluate, format_report, load_jsonl
     from monitor.models import load_current
 
     items = load_jsonl(file)

@@ -1,4 +1,4 @@
-"""Everything a poll cycle needs, opened once: database, feeds synced from config, model."""
+"""Everything a poll cycle needs, opened once: database, feeds synced, model, parse workers."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from monitor.fetcher import FetchLimits
 from monitor.lock import polling_lock
 from monitor.models import ModelHolder
 from monitor.normalise import iso
+from monitor.parse_pool import ParsePool
 from monitor.pipeline import Politeness, PollOutcome, Refresher, classify_unscored, utc_now
 
 log = logging.getLogger("monitor")
@@ -27,10 +28,15 @@ class Monitor:
     config: Config
     db: sqlite_utils.Database
     models: ModelHolder
+    parsers: ParsePool
 
     def refresher(self) -> Refresher:
         return Refresher(
-            self.db, self.models.get, fetch_limits(self.config), politeness(self.config)
+            self.db,
+            self.models.get,
+            fetch_limits(self.config),
+            politeness(self.config),
+            parse=self.parsers.parse,
         )
 
 
@@ -81,11 +87,13 @@ def open_monitor(config: Config, db_path: Path) -> Iterator[Monitor]:
 @contextmanager
 def _opened(config: Config, db_path: Path) -> Iterator[Monitor]:
     db = storage.open_db(db_path)
+    settings = config.settings
     try:
-        storage.sync_feeds(db, feed_specs(config), iso(utc_now()))
-        models = ModelHolder(config.model_dir())
-        classify_unscored(db, models.get())
-        yield Monitor(config, db, models)
+        with ParsePool(settings.parse_workers, settings.parse_cpu_budget) as parsers:
+            storage.sync_feeds(db, feed_specs(config), iso(utc_now()))
+            models = ModelHolder(config.model_dir())
+            classify_unscored(db, models.get())
+            yield Monitor(config, db, models, parsers)
     finally:
         db.close()
 

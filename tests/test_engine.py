@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -137,7 +139,7 @@ def test_paused_feed_in_status_and_resumed_from_the_cli(
         run_once(config, config.database_path())
     runner = CliRunner()
     status = runner.invoke(cli, ["--config", str(config.path), "status", "--format", "json"])
-    [row] = __import__("json").loads(status.output)
+    [row] = json.loads(status.output)
     assert row["state"] == "paused"
     assert row["pause_reason"].endswith("fetch: HTTP 410 Gone")
     result = runner.invoke(cli, ["--config", str(config.path), "feeds", "resume", "gone"])
@@ -159,7 +161,7 @@ def test_backing_off_state_and_new_articles_last_week(
     run_once(config, config.database_path())
     run_once(config, config.database_path())
     status = CliRunner().invoke(cli, ["--config", str(config.path), "status", "--format", "json"])
-    rows = {r["name"]: r for r in __import__("json").loads(status.output)}
+    rows = {r["name"]: r for r in json.loads(status.output)}
     assert rows["good"]["state"] == "ok" and rows["good"]["new_7d"] == 5
     assert rows["broken"]["state"] == "backing off" and rows["broken"]["failures"] == 2
 
@@ -221,3 +223,25 @@ def test_encoding_setting_fixes_a_server_that_lies(tmp_path: Path, model_dir: Pa
     assert "set `encoding:` for this feed" in titles["as-served"][0]
     assert titles["fixed"][0] is None
     assert "탈북민 정착 지원 예산 증액" in titles["fixed"][1]
+
+
+def test_a_feed_that_burns_cpu_is_stopped_and_the_rest_stored(
+    tmp_path: Path, model_dir: Path, feed_server: FeedServer
+) -> None:
+    """feedparser's e-mail regex is quadratic on a long <author> without "@" (C code: no
+    signal handler runs there); the worker's RLIMIT_CPU stops it."""
+    burner = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+        b"<title>Slow</title><author>" + b"a" * 150_000 + b"</author></item></channel></rss>"
+    )
+    feed_server.httpd.routes["/burner.xml"] = Route(200, burner)
+    feeds = [
+        {"name": "burner", "url": feed_server.url("burner.xml")},
+        {"name": "fine", "url": feed_server.url("rss2-basic.xml")},
+    ]
+    config = config_for(tmp_path, model_dir, feeds, parse_cpu_budget="1s")
+    started = time.monotonic()
+    outcomes = {o.feed: o for o in run_once(config, config.database_path())}
+    assert time.monotonic() - started < 20
+    assert outcomes["burner"].error == "parse: exceeded the CPU budget of 1 s"
+    assert outcomes["fine"].new == 5
