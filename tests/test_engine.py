@@ -44,14 +44,15 @@ def test_per_host_limit_and_spacing(tmp_path: Path, model_dir: Path) -> None:
     with FeedServer(FEEDS, slow) as one, FeedServer(FEEDS, slow, host="127.0.0.2") as two:
         feeds = [{"name": f"a{i}", "url": one.url(f"slow{i}.xml")} for i in range(6)]
         feeds += [{"name": f"b{i}", "url": two.url(f"slow{i}.xml")} for i in range(2)]
-        config = config_for(tmp_path, model_dir, feeds, per_host=2, host_spacing="0.25s")
+        config = config_for(tmp_path, model_dir, feeds, per_host=2, host_spacing="0.5s")
         outcomes = run_once(config, config.database_path())
         assert all(o.ok for o in outcomes)
         assert one.httpd.max_in_flight == 2
         gaps = [b - a for a, b in zip(one.httpd.starts, one.httpd.starts[1:], strict=False)]
-        assert min(gaps) >= 0.24
+        # measured where the server sees them, so allow for a new connection's set-up time
+        assert min(gaps) >= 0.4
         # the second host was not held up behind the first one's queue
-        assert two.httpd.starts[0] - one.httpd.starts[0] < 0.2
+        assert two.httpd.starts[0] - one.httpd.starts[0] < 0.4
 
 
 def test_identical_body_is_not_parsed_again(tmp_path: Path, model_dir: Path) -> None:
