@@ -40,7 +40,7 @@ def feed_row(config, name: str) -> storage.FeedState:
 
 
 def test_per_host_limit_and_spacing(tmp_path: Path, model_dir: Path) -> None:
-    slow = {f"/slow{i}.xml": Route(200, rss(f"s{i}"), delay=0.4) for i in range(6)}
+    slow = {f"/slow{i}.xml": Route(200, rss(f"s{i}"), delay=1.2) for i in range(6)}
     with FeedServer(FEEDS, slow) as one, FeedServer(FEEDS, slow, host="127.0.0.2") as two:
         feeds = [{"name": f"a{i}", "url": one.url(f"slow{i}.xml")} for i in range(6)]
         feeds += [{"name": f"b{i}", "url": two.url(f"slow{i}.xml")} for i in range(2)]
