@@ -56,3 +56,30 @@ def test_daemon_polls_then_stops_cleanly(
     assert storage.count_articles(db) == 5
     basic = storage.get_feed(db, "basic")
     assert basic.next_poll > basic.last_success  # scheduled about an hour later
+
+
+def test_second_daemon_refuses_and_once_refuses_while_one_runs(
+    tmp_path: Path, feed_server: FeedServer, model_dir: Path
+) -> None:
+    feeds = [{"name": "basic", "url": feed_server.url("rss2-basic.xml")}]
+    config = write_config(tmp_path / "feeds.yaml", feeds, model_dir)
+    base = [sys.executable, "-m", "monitor", "--config", str(config.path), "run"]
+    log = tmp_path / "first.log"
+    with log.open("w") as handle:
+        first = subprocess.Popen(base, stdout=handle, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: "feed='basic'" in log.read_text()), log.read_text()
+        for extra in ([], ["--once"]):
+            second = subprocess.run(base + extra, capture_output=True, text=True, timeout=60)
+            assert second.returncode == 1
+            assert second.stderr.strip() == (
+                f"Error: {config.database_path()}: already being polled by pid {first.pid}"
+                " (`monitor run`); stop it first, or let it do the polling"
+            )
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    again = subprocess.run(base + ["--once"], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
