@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from classifiers import Model, ModelError, load_model, load_seed, save_model, train
+from classifiers.errors import ModelError
+
+if TYPE_CHECKING:
+    from classifiers import Model
 
 log = logging.getLogger("monitor.models")
 CURRENT = "CURRENT"
@@ -21,6 +25,8 @@ def current_version(model_dir: Path) -> str | None:
 
 def install(model: Model, model_dir: Path) -> Path:
     """Save a model as a new version and make it the current one."""
+    from classifiers import save_model
+
     model_dir.mkdir(parents=True, exist_ok=True)
     path = save_model(model, model_dir)
     tmp = model_dir / f".{CURRENT}.tmp"
@@ -31,6 +37,8 @@ def install(model: Model, model_dir: Path) -> Path:
 
 def load_current(model_dir: Path, *, train_if_missing: bool = True) -> Model:
     """The current model; on first use, train one from the seed corpus and install it."""
+    from classifiers import load_model, load_seed, train
+
     version = current_version(model_dir)
     if version is None:
         if not train_if_missing:
@@ -43,17 +51,21 @@ def load_current(model_dir: Path, *, train_if_missing: bool = True) -> Model:
 
 
 class ModelHolder:
-    """The current model, reloaded when `monitor train` installs a new version."""
+    """The current model, loaded on first use (a cycle of 304s needs none) and reloaded when
+    `monitor train` installs a new version."""
 
     def __init__(self, model_dir: Path) -> None:
         self.model_dir = model_dir
-        self.model = load_current(model_dir)
+        self.model: Model | None = None
 
     def get(self) -> Model:
+        if self.model is None:
+            self.model = load_current(self.model_dir)
+            return self.model
         version = current_version(self.model_dir)
         if version and version != self.model.version:
             try:
-                self.model = load_model(self.model_dir / version)
+                self.model = load_current(self.model_dir)
                 log.info("switched to model %s", version)
             except ModelError as exc:
                 log.error("keeping model %s: %s", self.model.version, exc)

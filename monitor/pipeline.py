@@ -14,12 +14,15 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 import sqlite_utils
 
+if TYPE_CHECKING:
+    from classifiers import Model
+
 import storage
-from classifiers import Model
 from monitor.errors import FetchError, ParseError
 from monitor.fetcher import FetchLimits, FetchResult, fetch, make_client
 from monitor.normalise import iso, normalise_entries
@@ -209,9 +212,9 @@ class Refresher:
             if poll.parsed
             else []
         )
-        model = self.model()
         fresh = storage.needs_classifying(self.db, feed.id, articles)
-        scores = classify(model, fresh) if fresh else {}
+        model = self.model() if fresh else None
+        scores = classify(model, fresh) if model else {}
         moved, redirect = self._redirect(feed, result)
         server_min = self._server_min_interval(poll)
         record = storage.PollRecord(
@@ -229,7 +232,9 @@ class Refresher:
             redirect_url=redirect,
             url=moved,
         )
-        saved = storage.save_poll(self.db, record, articles, scores, model.version)
+        saved = storage.save_poll(
+            self.db, record, articles, scores, model.version if model else None
+        )
         if moved:
             log.warning("feed=%r moved permanently: %s -> %s", feed.name, feed.url, moved)
         stored = {**saved.new, **saved.changed}
@@ -315,15 +320,17 @@ class Refresher:
         )
 
 
-def classify_unscored(db: sqlite_utils.Database, model: Model, batch: int = 2000) -> int:
+def classify_unscored(
+    db: sqlite_utils.Database, model: Callable[[], Model], batch: int = 2000
+) -> int:
     """Score articles that have no classification yet (e.g. stored before a model existed)."""
     done = 0
     while rows := storage.unclassified_articles(db, limit=batch):
-        predictions = model.predict([(r["title"], r["summary"]) for r in rows])
+        predictions = model().predict([(r["title"], r["summary"]) for r in rows])
         now = iso(utc_now())
         with db.atomic():
             for row, p in zip(rows, predictions, strict=True):
                 result = storage.ClassificationIn(p.scores, p.labels, p.flagged)
-                storage.save_classification(db, row["id"], model.version, result, now)
+                storage.save_classification(db, row["id"], model().version, result, now)
         done += len(rows)
     return done

@@ -92,7 +92,7 @@ def _opened(config: Config, db_path: Path) -> Iterator[Monitor]:
         with ParsePool(settings.parse_workers, settings.parse_cpu_budget) as parsers:
             storage.sync_feeds(db, feed_specs(config), iso(utc_now()))
             models = ModelHolder(config.model_dir())
-            classify_unscored(db, models.get())
+            classify_unscored(db, models.get)
             yield Monitor(config, db, models, parsers)
     finally:
         db.close()

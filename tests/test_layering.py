@@ -31,11 +31,14 @@ def test_lower_layers_do_not_import_upwards(package: str, forbidden: set[str]) -
     assert imported_packages(package) & forbidden == set()
 
 
-def test_headless_modules_do_not_load_textual() -> None:
+def test_headless_modules_load_neither_textual_nor_scikit_learn() -> None:
+    """The daemon starts without Textual; scikit-learn waits until an article needs scoring,
+    so a cycle of 304s (and every parse worker) starts fast and small."""
     code = (
         "import sys, monitor.cli, monitor.daemon, monitor.runner, monitor.export, monitor.demo\n"
+        "import monitor.parse_pool, monitor.models, classifiers\n"
         "from monitor.cli import cli\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual',))\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'sklearn'))\n"
         "print(','.join(bad))\n"
     )
     result = subprocess.run(
