@@ -31,7 +31,7 @@ class Daemon:
     async def tick(self) -> None:
         if self.stopping.is_set():
             return
-        due = storage.due_feeds(self.refresher.db, iso(utc_now()))
+        due = await self.refresher.on_db(storage.due_feeds, self.refresher.db, iso(utc_now()))
         for feed in due:
             if feed.id in self.refresher.in_flight:
                 continue

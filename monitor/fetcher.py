@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -48,8 +49,17 @@ class FetchResult:
         return self.status == 304
 
 
-def make_client(limits: FetchLimits) -> httpx.AsyncClient:
+def make_client(
+    limits: FetchLimits, before_send: Callable[[str], Awaitable[None]] | None = None
+) -> httpx.AsyncClient:
+    """The one HTTP client. `before_send(url)` is awaited just before each request goes out."""
+
+    async def hook(request: httpx.Request) -> None:
+        if before_send is not None:
+            await before_send(str(request.url))
+
     return httpx.AsyncClient(
+        event_hooks={"request": [hook]},
         follow_redirects=True,
         max_redirects=10,
         timeout=httpx.Timeout(limits.timeout, connect=limits.connect_timeout),

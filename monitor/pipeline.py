@@ -12,9 +12,10 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import sqlite_utils
@@ -39,6 +40,7 @@ from monitor.schedule import (
 
 log = logging.getLogger("monitor.poll")
 Parse = Callable[[bytes, Mapping[str, str]], Awaitable[ParsedFeed]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -146,14 +148,28 @@ class Refresher:
             total=limits.concurrency,
         )
         self._client: httpx.AsyncClient | None = None
+        self._db_thread: ThreadPoolExecutor | None = None
 
     async def __aenter__(self) -> Refresher:
-        self._client = make_client(self.limits)
+        self._client = make_client(self.limits, before_send=self.gate.wait_turn)
+        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-db")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._client is not None:
             await self._client.aclose()
+        if self._db_thread is not None:  # lets a write already under way finish
+            await asyncio.to_thread(self._db_thread.shutdown, wait=True)
+
+    async def on_db(self, function: Callable[..., T], *args: Any) -> T:
+        """Run `function(*args)` on the one thread that uses the database.
+
+        Normalising, scoring and storing a poll is CPU work; done there, it never stalls the
+        event loop (and with it every other feed's requests). One thread keeps writes serial.
+        """
+        if self._db_thread is None:
+            raise RuntimeError("use Refresher as an async context manager")
+        return await asyncio.get_running_loop().run_in_executor(self._db_thread, function, *args)
 
     async def poll_feeds(self, feeds: Iterable[storage.FeedState]) -> list[PollOutcome]:
         """Poll the given feeds concurrently; feeds already being polled (or listed twice) are
@@ -170,7 +186,9 @@ class Refresher:
             error = await self._fetch_and_parse(poll)
         finally:
             self.in_flight.discard(feed.id)
-        return self._store_failure(poll, error) if error else self._store_success(poll)
+        if error:
+            return await self.on_db(self._store_failure, poll, error)
+        return await self.on_db(self._store_success, poll)
 
     async def _fetch_and_parse(self, poll: _Poll) -> FetchError | ParseError | None:
         """Fill in the poll's response and parsed feed; the error that stopped it, if any."""

@@ -18,7 +18,9 @@ class HostGate:
     """Per-host concurrency limit plus spacing between request starts, then a global limit.
 
     A slot for the host is taken before a global slot, so requests queued behind a busy host
-    never hold global slots that other hosts could use.
+    never hold global slots that other hosts could use. The spacing is applied by
+    `wait_turn`, which the HTTP client calls just before it sends each request (redirect
+    hops included), so a request delayed after taking its slot cannot arrive early.
     """
 
     def __init__(self, *, per_host: int, spacing: float, total: int) -> None:
@@ -32,12 +34,12 @@ class HostGate:
     async def slot(self, url: str) -> AsyncIterator[None]:
         host = host_key(url)
         semaphore = self._hosts.setdefault(host, asyncio.Semaphore(self.per_host))
-        async with semaphore:
-            await self._wait_turn(host)
-            async with self._total:
-                yield
+        async with semaphore, self._total:
+            yield
 
-    async def _wait_turn(self, host: str) -> None:
+    async def wait_turn(self, url: str) -> None:
+        """Sleep until this host may receive another request."""
+        host = host_key(url)
         now = time.monotonic()
         start = max(now, self._next_start.get(host, now))
         self._next_start[host] = start + self.spacing

@@ -100,7 +100,8 @@ def _opened(config: Config, db_path: Path) -> Iterator[Monitor]:
 
 async def _poll_all(monitor: Monitor) -> list[PollOutcome]:
     async with monitor.refresher() as refresher:
-        return await refresher.poll_feeds(storage.enabled_feeds(monitor.db))
+        feeds = await refresher.on_db(storage.enabled_feeds, monitor.db)
+        return await refresher.poll_feeds(feeds)
 
 
 def run_once(config: Config, db_path: Path) -> list[PollOutcome]:

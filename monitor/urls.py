@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Exact parameter names (compared case-sensitively, as servers do) and prefixes to drop.
@@ -14,6 +15,7 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_")
 SAFE_SCHEMES = ("http", "https")
+_UNSAFE_CHARACTER = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def safe_url(url: str | None) -> str | None:
@@ -27,7 +29,7 @@ def safe_url(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
         return None
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if _UNSAFE_CHARACTER.search(url):
         return None
     return url
 
