@@ -181,14 +181,14 @@ class Refresher:
         if feed.id in self.in_flight:
             raise RuntimeError(f"feed {feed.name!r} is already being polled")
         self.in_flight.add(feed.id)
-        try:
+        try:  # in flight until stored: until then the database still says it is due
             poll = _Poll(feed, self.clock(), time.monotonic())
             error = await self._fetch_and_parse(poll)
+            if error:
+                return await self.on_db(self._store_failure, poll, error)
+            return await self.on_db(self._store_success, poll)
         finally:
             self.in_flight.discard(feed.id)
-        if error:
-            return await self.on_db(self._store_failure, poll, error)
-        return await self.on_db(self._store_success, poll)
 
     async def _fetch_and_parse(self, poll: _Poll) -> FetchError | ParseError | None:
         """Fill in the poll's response and parsed feed; the error that stopped it, if any."""
