@@ -31,9 +31,12 @@ class Daemon:
     async def tick(self) -> None:
         if self.stopping.is_set():
             return
+        # Feeds in flight when the query starts may be stored (and leave in_flight) before it
+        # runs, so skip those too: the answer about them may predate their new next poll.
+        busy = set(self.refresher.in_flight)
         due = await self.refresher.on_db(storage.due_feeds, self.refresher.db, iso(utc_now()))
         for feed in due:
-            if feed.id in self.refresher.in_flight:
+            if feed.id in busy or feed.id in self.refresher.in_flight:
                 continue
             task = asyncio.create_task(self.refresher.poll_feed(feed), name=f"poll {feed.name}")
             self.tasks.add(task)
