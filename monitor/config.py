@@ -87,7 +87,7 @@ class Settings(_Strict):
     timeout: Duration = 20.0
     connect_timeout: Duration = 10.0
     max_body_size: Size = 10_000_000
-    concurrency: int = Field(default=16, ge=1, le=256)
+    concurrency: int = Field(default=32, ge=1, le=256)
     per_host: int = Field(default=2, ge=1, le=16)
     host_spacing: Spacing = 1.0
     parse_workers: int = Field(default=2, ge=1, le=32)

@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -31,7 +32,7 @@ class FetchLimits:
     timeout: float = 20.0  # total seconds for connect, headers and body together
     connect_timeout: float = 10.0
     max_bytes: int = 10_000_000  # decompressed
-    concurrency: int = 16
+    concurrency: int = 32
     user_agent: str = "nk-monitor/0.1 (RSS reader)"
 
 
@@ -49,17 +50,23 @@ class FetchResult:
         return self.status == 304
 
 
-def make_client(
-    limits: FetchLimits, before_send: Callable[[str], Awaitable[None]] | None = None
-) -> httpx.AsyncClient:
-    """The one HTTP client. `before_send(url)` is awaited just before each request goes out."""
+BeforeSend = Callable[[str], Awaitable[None]]
+_SENDING_HEADERS = ("http11.send_request_headers.started", "http2.send_request_headers.started")
 
-    async def hook(request: httpx.Request) -> None:
-        if before_send is not None:
-            await before_send(str(request.url))
 
+def _send_trace(before_send: BeforeSend) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """An httpcore trace callback awaiting `before_send(host)` as the request headers are
+    about to be written: after connecting, so the wait is measured on the wire."""
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event in _SENDING_HEADERS:
+            await before_send(info["request"].url.host.decode("ascii", "replace"))
+
+    return trace
+
+
+def make_client(limits: FetchLimits) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        event_hooks={"request": [hook]},
         follow_redirects=True,
         max_redirects=10,
         timeout=httpx.Timeout(limits.timeout, connect=limits.connect_timeout),
@@ -123,9 +130,14 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
 
 
 async def _download(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], max_bytes: int
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    before_send: BeforeSend | None,
 ) -> tuple[httpx.Response, bytes]:
-    async with client.stream("GET", url, headers=headers) as response:
+    extensions = {"trace": _send_trace(before_send)} if before_send else None
+    async with client.stream("GET", url, headers=headers, extensions=extensions) as response:
         if response.status_code == 304 or response.status_code >= 400:
             return response, b""
         return response, await _read_body(response, max_bytes)
@@ -189,17 +201,19 @@ async def fetch(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
+    before_send: BeforeSend | None = None,
 ) -> FetchResult:
     """GET one feed. Raises FetchError for network failures, HTTP errors and exceeded limits.
 
     The whole exchange (connect, headers, body) shares one deadline: httpx's own timeouts
     apply per read, so a server trickling a byte a second would never trip them.
+    `before_send(host)` is awaited just before each request (redirect hops too) is written.
     """
     started = time.monotonic()
     headers = _conditional_headers(etag, last_modified)
     try:
         async with asyncio.timeout(limits.timeout):
-            response, body = await _download(client, url, headers, limits.max_bytes)
+            response, body = await _download(client, url, headers, limits.max_bytes, before_send)
     except TimeoutError:
         raise FetchError(f"fetch: timed out after {limits.timeout:g} s", kind="transient") from None
     except httpx.HTTPError as exc:

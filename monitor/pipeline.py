@@ -151,7 +151,7 @@ class Refresher:
         self._db_thread: ThreadPoolExecutor | None = None
 
     async def __aenter__(self) -> Refresher:
-        self._client = make_client(self.limits, before_send=self.gate.wait_turn)
+        self._client = make_client(self.limits)
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-db")
         return self
 
@@ -202,6 +202,7 @@ class Refresher:
                     self.limits,
                     etag=None if feed.ignore_validators else feed.etag,
                     last_modified=None if feed.ignore_validators else feed.last_modified,
+                    before_send=self.gate.wait_turn,
                 )
             if not poll.result.not_modified:
                 poll.digest = body_hash(poll.result.body)

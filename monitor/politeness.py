@@ -19,8 +19,9 @@ class HostGate:
 
     A slot for the host is taken before a global slot, so requests queued behind a busy host
     never hold global slots that other hosts could use. The spacing is applied by
-    `wait_turn`, which the HTTP client calls just before it sends each request (redirect
-    hops included), so a request delayed after taking its slot cannot arrive early.
+    `wait_turn(host)`, which the fetcher awaits as each request's headers are about to be
+    written (redirect hops included), so a request delayed after taking its slot, or by
+    connecting, cannot arrive early.
     """
 
     def __init__(self, *, per_host: int, spacing: float, total: int) -> None:
@@ -37,9 +38,9 @@ class HostGate:
         async with semaphore, self._total:
             yield
 
-    async def wait_turn(self, url: str) -> None:
+    async def wait_turn(self, host: str) -> None:
         """Sleep until this host may receive another request."""
-        host = host_key(url)
+        host = host.lower()
         now = time.monotonic()
         start = max(now, self._next_start.get(host, now))
         self._next_start[host] = start + self.spacing
