@@ -35,7 +35,10 @@ def polling_lock(db_path: Path) -> Iterator[None]:
     included), so a crashed daemon never leaves a stale lock behind.
     """
     path = lock_path(db_path)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise MonitorError(f"{path}: cannot create the polling lock: {exc.strerror}") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

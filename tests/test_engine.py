@@ -246,3 +246,15 @@ def test_a_feed_that_burns_cpu_is_stopped_and_the_rest_stored(
     assert time.monotonic() - started < 20
     assert outcomes["burner"].error == "parse: exceeded the CPU budget of 1 s"
     assert outcomes["fine"].new == 5
+
+
+def test_database_in_a_missing_folder_is_one_clear_line(tmp_path: Path, model_dir: Path) -> None:
+    config = config_for(tmp_path, model_dir, [{"name": "f", "url": "http://127.0.0.1:9/x"}])
+    missing = tmp_path / "nowhere" / "monitor.db"
+    result = CliRunner().invoke(
+        cli, ["--config", str(config.path), "--db", str(missing), "run", "--once"]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {missing}.lock: cannot create the polling lock: No such file or directory\n"
+    )
