@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -122,9 +123,7 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
         ) from None
     except UnsupportedEncoding as exc:
         raise FetchError(f"fetch: {exc}", kind="soft") from None
-    except Exception as exc:  # zlib.error and friends: a corrupt compressed body
-        if isinstance(exc, httpx.HTTPError):
-            raise
+    except zlib.error as exc:  # a corrupt compressed body
         raise FetchError(f"fetch: corrupt {encoding} body: {exc}", kind="soft") from exc
     return b"".join(chunks)
 

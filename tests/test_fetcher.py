@@ -29,6 +29,7 @@ ROUTES = {
         gzip.compress(b"<rss>" + b" " * 5_000_000 + b"</rss>"),
         {"Content-Encoding": "gzip"},
     ),
+    "/corrupt.xml": Route(200, b"not gzip at all", {"Content-Encoding": "gzip"}),
     "/hang.xml": Route(200, FEED, delay=30),
     "/trickle.xml": Route(200, FEED, trickle=0.05),
 }
@@ -73,6 +74,11 @@ def test_conditional_get_returns_304(server: FeedServer) -> None:
         ("loop.xml", "fetch: too many redirects", None),
         ("huge.xml", "fetch: body of 200011 bytes exceeds the 100 kB limit", None),
         ("bomb.xml", "fetch: body exceeds the 100 kB limit", None),
+        (
+            "corrupt.xml",
+            "fetch: corrupt gzip body: Error -3 while decompressing data: incorrect header check",
+            None,
+        ),
     ],
 )
 def test_errors_are_one_clear_line(
