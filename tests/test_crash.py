@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from monitor.demo.server import FeedServer
+from monitor.demo.server import FeedServer, Route
 from tests.conftest import write_config
 
 FEEDS = 30
@@ -47,7 +47,18 @@ def check_invariant(db_path: Path) -> int:
 def test_kill_9_loop(tmp_path: Path, model_dir: Path) -> None:
     write_feeds(tmp_path / "farm")
     rng = random.Random(7)
-    with FeedServer(tmp_path / "farm") as server:
+    # Answers after 0.3 s, four at a time: the cycle's writes spread over a few seconds, so
+    # most kills land between or during them (a cycle of instant answers often ends first).
+    routes = {
+        f"/{path.name}": Route(
+            200,
+            path.read_bytes(),
+            {"ETag": f'"{path.stem}"', "Content-Type": "application/rss+xml"},
+            delay=0.3,
+        )
+        for path in (tmp_path / "farm").iterdir()
+    }
+    with FeedServer(tmp_path / "farm", routes) as server:
         feeds = [{"name": f"f{i}", "url": server.url(f"f{i}.xml")} for i in range(FEEDS)]
         config = write_config(tmp_path / "feeds.yaml", feeds, model_dir, concurrency=4)
         command = [sys.executable, "-m", "monitor", "--config", str(config.path), "run", "--once"]
