@@ -116,3 +116,19 @@ def test_javascript_links_stored_as_missing() -> None:
     )
     articles = normalise_entries(parse_feed(body, {}).entries, None, NOW)
     assert [(a.url, a.canonical_url) for a in articles] == [(None, None), (None, None)]
+
+
+def test_markup_is_reduced_to_text_without_feedparsers_sanitiser() -> None:
+    """The parser skips feedparser's HTML sanitiser (the text is never rendered as HTML), so
+    normalising alone must drop scripts, styles and tags, and entry links still resolve."""
+    body = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"'
+        b' xml:base="https://news.example/world/"><title>t</title>'
+        b'<entry><id>tag:a</id><title type="html">&lt;b&gt;Bold&lt;/b&gt; title</title>'
+        b'<link href="2026/11/story"/><summary type="html">&lt;style&gt;p{}&lt;/style&gt;'
+        b"&lt;script&gt;steal()&lt;/script&gt;&lt;p onclick=&quot;x()&quot;&gt;Seen"
+        b' &lt;a href=&quot;javascript:y()&quot;&gt;here&lt;/a&gt;&lt;/p&gt;</summary></entry></feed>'
+    )
+    [article] = normalise_entries(parse_feed(body, {}).entries, None, NOW)
+    assert (article.title, article.summary) == ("Bold title", "Seen here")
+    assert article.url == "https://news.example/world/2026/11/story"
