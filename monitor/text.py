@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/PM/APC/SOS (ESC ] ... BEL or ST),
 # and two-character escapes. The 8-bit C1 forms (0x9b CSI, 0x9d OSC, ...) likewise.
@@ -22,8 +21,20 @@ _CONTROL = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
 )
 _SPACES = re.compile(r"[ \t\r\n\u00a0\u2028\u2029]+")
-_BLOCK_TAGS = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
-_SKIP_TAGS = {"script", "style", "template", "noscript"}
+# Markup, for reducing an HTML fragment to its text. Elements whose content is never text are
+# dropped whole, block tags become spaces, every other tag, comment, declaration and processing
+# instruction disappears; a "<" not followed by a tag name is text, as HTML parsers read it.
+# Each pattern can also end at the end of the fragment, so an unclosed construct is one match
+# to the end (not one failed scan from every "<": hostile input must not make this quadratic).
+_HIDDEN_ELEMENT = re.compile(
+    r"<(script|style|template|noscript)\b[^>]*(?:>.*?(?:</\1[^>]*(?:>|$)|$)|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|br|div|li|tr|h[1-6]|blockquote)(?:[\s/][^>]*)?(?:>|$)", re.IGNORECASE
+)
+_ANY_TAG = re.compile(r"</?[A-Za-z][^>]*(?:>|$)|<![^>]*(?:>|$)|<\?[^>]*(?:>|$)")
 
 
 def strip_controls(text: str) -> str:
@@ -36,38 +47,15 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", strip_controls(text)).strip()
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self._skipping += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS and self._skipping:
-            self._skipping -= 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
 def html_to_text(markup: str) -> str:
-    """Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed."""
-    if "<" not in markup and "&" not in markup:
-        return one_line(markup)
-    parser = _TextExtractor()
-    try:
-        parser.feed(markup)
-        parser.close()
-        text = "".join(parser.parts)
-    except Exception:  # HTMLParser is lenient, but never let a fragment stop a feed
-        text = html.unescape(re.sub(r"<[^>]*>", " ", markup))
-    return one_line(text)
+    """Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
+
+    Regular expressions rather than an HTML parser: the result is only ever shown as text, and
+    this runs for every article of every poll (html.parser took 0.3 ms an article).
+    """
+    if "<" in markup:
+        markup = _HIDDEN_ELEMENT.sub(" ", _COMMENT.sub(" ", markup))
+        markup = _ANY_TAG.sub("", _BLOCK_TAG.sub(" ", markup))
+    if "&" in markup:
+        markup = html.unescape(markup)
+    return one_line(markup)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 
 from monitor.export import csv_safe
@@ -76,3 +78,73 @@ def test_safe_url_rejects_control_characters() -> None:
 )
 def test_csv_cells_neutralised(value: str | None, cell: str) -> None:
     assert csv_safe(value) == cell
+
+
+HIDDEN = {"script", "style", "template", "noscript"}
+BLOCKS = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+
+
+class _ReferenceText(HTMLParser):
+    """What a real HTML parser sees as text, to hold html_to_text's regular expressions to."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self.hidden += tag in HIDDEN
+        self.parts.append(" " if tag in BLOCKS else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden -= self.hidden > 0 and tag in HIDDEN
+        self.parts.append(" " if tag in BLOCKS else "")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append("" if self.hidden else data)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+FRAGMENTS = [
+    '<p class="lede">Thirteen people <em>detained</em> in Yunnan &amp; sent to Dandong.</p>',
+    "<div><ul><li>One</li><li>Two</li></ul></div><br/>Three",
+    "<style>p { color: red }</style><p>Visible</p><!-- a comment --><script src=x></script>",
+    '<img src="x.jpg" alt="photo"> caption<br>next line',
+    "Prices rose 3% &lt; 5% &#8212; &quot;quoted&quot; &nbsp;and &#x1F600;",
+    "<h2>Heading</h2><blockquote>Quote</blockquote><table><tr><td>cell</td></tr></table>",
+    "탈북민 <b>13명</b> 강제북송 &middot; <i>脱北者</i> の<span>送還</span>",
+    "<![CDATA[not really]]> <?xml-stylesheet href='a'?> <!DOCTYPE x> text",
+    "a < b and c > d, but <3 stays",
+    "<SCRIPT>upper()</SCRIPT><P>Upper case tags</P>",
+]
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS)
+def test_html_to_text_reads_markup_as_an_html_parser_does(fragment: str) -> None:
+    reference = _ReferenceText()
+    reference.feed(fragment)
+    reference.close()
+    assert _words(html_to_text(fragment)) == _words(one_line("".join(reference.parts)))
+
+
+@pytest.mark.parametrize(
+    ("fragment", "text"),
+    [
+        ("kept <script>dropped() to the end", "kept"),
+        ("kept <!-- never closed", "kept"),
+        ("kept <a href='x", "kept"),
+        ("<p>kept</p><style>never closed", "kept"),
+    ],
+)
+def test_unclosed_markup_hides_the_rest(fragment: str, text: str) -> None:
+    assert html_to_text(fragment) == text
+
+
+@pytest.mark.parametrize("unit", ["<a", "<script", "<!--x-->", "<p x='", "</x"])
+def test_hostile_markup_is_read_in_linear_time(unit: str) -> None:
+    """Each would cost a scan to the end from every "<" if a pattern could fail there: 10^10
+    steps for this size, which would stall the suite rather than pass slowly."""
+    assert isinstance(html_to_text(unit * 100_000), str)
