@@ -6,7 +6,8 @@ RLIMIT_CPU is re-armed before each task: an overrun gets SIGXCPU from the kernel
 parent reports a ParseError for that feed alone and starts a fresh worker on the next parse.
 
 Linux (or another POSIX system with `resource`). Workers come from the "forkserver" start method,
-which preloads `monitor.parser`, so a worker holds feedparser but not what the daemon imported.
+which preloads `monitor.reader` (feedparser and the normaliser), so a worker holds those but not
+what the daemon imported. Workers parse and normalise: only plain article records come back.
 Caveat: multiprocessing still re-imports the parent's main script in every worker. Started as
 `python -m monitor` that is skipped (a package __main__); started as the `monitor` console script
 it imports monitor.cli, and with it scikit-learn: about 1 s and 110 MiB more per worker.
@@ -23,9 +24,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from types import TracebackType
@@ -33,6 +35,7 @@ from typing import Any
 
 from monitor.errors import ParseError
 from monitor.parser import ParsedFeed, parse_feed
+from monitor.reader import FeedContent, read_feed
 
 WORKER_NAME = "nk-monitor-parse"
 _EXIT_NO_MEMORY = 3  # a worker's exit status when a request did not fit in its memory limit
@@ -42,7 +45,7 @@ _PROCESS_LOCK = threading.Lock()
 # ("ok", ParsedFeed); ("error", message); ("retire", message): an error after which the worker
 # exits, because the exception came from deeper than parse_feed's own checks
 _Reply = tuple[str, Any]
-_Request = tuple[bytes, dict[str, str]]  # body, headers
+_Request = tuple[Callable[..., Any], tuple[Any, ...]]  # a module-level function, its arguments
 _Context = ForkServerContext | SpawnContext
 
 
@@ -61,13 +64,13 @@ def _serve(conn: Connection, limits: _Limits) -> None:
     with conn:
         while True:
             try:
-                body, headers = conn.recv()
+                function, args = conn.recv()
             except EOFError:
                 return
             except MemoryError:  # the pipe is now out of step: this worker is done
                 sys.exit(_EXIT_NO_MEMORY)
             _arm_cpu_budget(limits.cpu_budget)
-            if not _send(conn, _run(body, headers)):
+            if not _send(conn, _run(function, args)):
                 return
 
 
@@ -103,9 +106,9 @@ def _set_soft_limit(which: int, soft: int) -> None:
     resource.setrlimit(which, (soft, hard))
 
 
-def _run(body: bytes, headers: Mapping[str, str]) -> _Reply:
+def _run(function: Callable[..., Any], args: tuple[Any, ...]) -> _Reply:
     try:
-        return ("ok", parse_feed(body, headers))
+        return ("ok", function(*args))
     except ParseError as exc:  # with a cause, feedparser itself failed (MemoryError, ...)
         return ("error" if exc.__cause__ is None else "retire", str(exc))
     except Exception as exc:  # RecursionError, MemoryError, a bug: still only a bad feed
@@ -210,7 +213,7 @@ def _context() -> _Context:
         context = multiprocessing.get_context("forkserver")
     except ValueError:  # no forkserver on this platform
         return multiprocessing.get_context("spawn")
-    context.set_forkserver_preload(["monitor.parser"])
+    context.set_forkserver_preload(["monitor.reader"])
     return context
 
 
@@ -225,7 +228,7 @@ class ParsePool:
     time, or whose worker dies, raises ParseError and costs only that worker.
 
         async with ParsePool(workers=2, cpu_budget=10) as pool:
-            feed = await pool.parse(body, headers)
+            content = await pool.read(body, headers, language, now)
     """
 
     def __init__(
@@ -251,22 +254,41 @@ class ParsePool:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parse-pool")
 
     async def parse(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
-        """`parse_feed(body, headers)` in a worker, without blocking the event loop. If the
-        caller is cancelled, the parse still finishes (within the budget), unseen."""
+        """`parse_feed(body, headers)` in a worker, without blocking the event loop."""
+        result: ParsedFeed = await self.run(parse_feed, bytes(body), dict(headers))
+        return result
+
+    async def read(
+        self, body: bytes, headers: Mapping[str, str], language: str | None, now: datetime
+    ) -> FeedContent:
+        """`read_feed(...)` in a worker: parsed and normalised, only articles come back."""
+        result: FeedContent = await self.run(read_feed, bytes(body), dict(headers), language, now)
+        return result
+
+    def parse_sync(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
+        """`parse_feed` in a worker, blocking the calling thread."""
+        result: ParsedFeed = self.run_sync(parse_feed, bytes(body), dict(headers))
+        return result
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(*args)` in a worker, without blocking the event loop. `function` must be
+        importable by name in a worker (module level) and should live in a module the
+        forkserver preloads. If the caller is cancelled, the call still finishes (within the
+        budget), unseen."""
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self._executor, self.parse_sync, body, headers)
+            future = loop.run_in_executor(self._executor, self.run_sync, function, *args)
         except RuntimeError as exc:  # the executor was shut down by close()
             raise ParseError("parse: the parse pool is closed") from exc
         return await future
 
-    def parse_sync(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
-        """Parse in a worker, blocking the calling thread; safe to call from several threads."""
-        request: _Request = (bytes(body), dict(headers))
+    def run_sync(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(*args)` in a worker, blocking the calling thread; safe to call from several
+        threads."""
+        request: _Request = (function, args)
         worker = self._checkout()
         try:
-            result: ParsedFeed = worker.call(request, self.wall_limit, self.cpu_budget)
-            return result
+            return worker.call(request, self.wall_limit, self.cpu_budget)
         except ParseError as exc:
             if self._closed and not worker.usable:  # killed by close(), not by the feed
                 raise ParseError("parse: the parse pool was closed") from exc

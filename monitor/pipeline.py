@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 import storage
 from monitor.errors import FetchError, ParseError
 from monitor.fetcher import FetchLimits, FetchResult, fetch, make_client
-from monitor.normalise import iso, normalise_entries
-from monitor.parser import ParsedFeed, parse_feed, with_charset
+from monitor.normalise import iso
+from monitor.parser import with_charset
 from monitor.politeness import HostGate
+from monitor.reader import FeedContent, read_feed
 from monitor.schedule import (
     ScheduleSettings,
     failure_weight,
@@ -39,7 +40,7 @@ from monitor.schedule import (
 )
 
 log = logging.getLogger("monitor.poll")
-Parse = Callable[[bytes, Mapping[str, str]], Awaitable[ParsedFeed]]
+Read = Callable[[bytes, Mapping[str, str], str | None, datetime], Awaitable[FeedContent]]
 T = TypeVar("T")
 
 
@@ -84,8 +85,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-async def parse_in_thread(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
-    return await asyncio.to_thread(parse_feed, body, headers)
+async def read_in_thread(
+    body: bytes, headers: Mapping[str, str], language: str | None, now: datetime
+) -> FeedContent:
+    return await asyncio.to_thread(read_feed, body, headers, language, now)
 
 
 def classify(
@@ -110,7 +113,7 @@ class _Poll:
     started: datetime
     clock_start: float
     result: FetchResult | None = None
-    parsed: ParsedFeed | None = None
+    content: FeedContent | None = None
     digest: str | None = None
 
     @property
@@ -130,7 +133,7 @@ class Refresher:
         limits: FetchLimits,
         politeness: Politeness | None = None,
         *,
-        parse: Parse = parse_in_thread,
+        read: Read = read_in_thread,
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
     ) -> None:
@@ -138,7 +141,7 @@ class Refresher:
         self.model = model
         self.limits = limits
         self.politeness = politeness or Politeness()
-        self.parse = parse
+        self.read = read
         self.clock = clock
         self.rng = rng or random.Random()
         self.in_flight: set[int] = set()
@@ -164,7 +167,7 @@ class Refresher:
     async def on_db(self, function: Callable[..., T], *args: Any) -> T:
         """Run `function(*args)` on the one thread that uses the database.
 
-        Normalising, scoring and storing a poll is CPU work; done there, it never stalls the
+        Scoring and storing a poll is CPU work; done there, it never stalls the
         event loop (and with it every other feed's requests). One thread keeps writes serial.
         """
         if self._db_thread is None:
@@ -191,7 +194,7 @@ class Refresher:
             self.in_flight.discard(feed.id)
 
     async def _fetch_and_parse(self, poll: _Poll) -> FetchError | ParseError | None:
-        """Fill in the poll's response and parsed feed; the error that stopped it, if any."""
+        """Fill in the poll's response and its content; the error that stopped it, if any."""
         feed = poll.feed
         try:
             async with self.gate.slot(feed.url):
@@ -210,7 +213,9 @@ class Refresher:
                 headers = poll.result.headers
                 if feed.encoding:
                     headers = with_charset(headers, feed.encoding)
-                poll.parsed = await self.parse(poll.result.body, headers)
+                poll.content = await self.read(
+                    poll.result.body, headers, feed.language, poll.started
+                )
         except (FetchError, ParseError) as exc:
             return exc
         return None
@@ -226,11 +231,7 @@ class Refresher:
     def _store_success(self, poll: _Poll) -> PollOutcome:
         feed, result = poll.feed, poll.result
         assert result is not None
-        articles = (
-            normalise_entries(poll.parsed.entries, feed.language, poll.started)
-            if poll.parsed
-            else []
-        )
+        articles = poll.content.articles if poll.content else []
         fresh = storage.needs_classifying(self.db, feed.id, articles)
         model = self.model() if fresh else None
         scores = classify(model, fresh) if model else {}
@@ -243,7 +244,7 @@ class Refresher:
             next_poll=iso(self._next_success(poll, server_min)),
             duration_ms=self._elapsed_ms(poll),
             ok=True,
-            warning=poll.parsed.warning if poll.parsed else None,
+            warning=poll.content.warning if poll.content else None,
             etag=result.headers.get("etag"),
             last_modified=result.headers.get("last-modified"),
             body_hash=poll.digest,
@@ -281,7 +282,7 @@ class Refresher:
 
     def _server_min_interval(self, poll: _Poll) -> int | None:
         assert poll.result is not None
-        ttl = poll.parsed.ttl if poll.parsed else None
+        ttl = poll.content.ttl if poll.content else None
         return server_min_interval(ttl, poll.result.headers.get("cache-control"))
 
     def _next_success(self, poll: _Poll, server_min: int | None) -> datetime:

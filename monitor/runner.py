@@ -36,7 +36,7 @@ class Monitor:
             self.models.get,
             fetch_limits(self.config),
             politeness(self.config),
-            parse=self.parsers.parse,
+            read=self.parsers.read,
         )
 
 

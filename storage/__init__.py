@@ -1,37 +1,83 @@
-"""SQLite storage for nk-monitor, through sqlite-utils. Never imports monitor or classifiers."""
+"""SQLite storage for nk-monitor, through sqlite-utils. Never imports monitor or classifiers.
 
-from storage.articles import (
-    ArticleIn,
-    article_outlets,
-    count_articles,
-    get_article,
-    needs_classifying,
-    unclassified_articles,
-)
-from storage.classifications import ClassificationIn, save_classification
-from storage.db import StorageError, applied_migrations, open_db
-from storage.feeds import (
-    FeedNotFound,
-    FeedSpec,
-    FeedState,
-    due_feeds,
-    enabled_feeds,
-    feed_health,
-    get_feed,
-    new_articles_since,
-    set_paused,
-    sync_feeds,
-)
-from storage.polls import PollRecord, PollSaved, save_poll
-from storage.queue import article_view, review_queue, week_digest
-from storage.reviews import (
-    VERDICTS,
-    ReviewError,
-    add_review,
-    latest_review,
-    reviewed_examples,
-    undo_review,
-)
+Names are imported on first use, so a parse worker that builds `ArticleIn` records does not
+load sqlite-utils (and with it numpy).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .articles import (
+        article_outlets,
+        count_articles,
+        get_article,
+        needs_classifying,
+        unclassified_articles,
+    )
+    from .classifications import ClassificationIn, save_classification
+    from .db import StorageError, applied_migrations, open_db
+    from .feeds import (
+        FeedNotFound,
+        FeedSpec,
+        FeedState,
+        due_feeds,
+        enabled_feeds,
+        feed_health,
+        get_feed,
+        new_articles_since,
+        set_paused,
+        sync_feeds,
+    )
+    from .polls import PollRecord, PollSaved, save_poll
+    from .queue import article_view, review_queue, week_digest
+    from .records import ArticleIn
+    from .reviews import (
+        VERDICTS,
+        ReviewError,
+        add_review,
+        latest_review,
+        reviewed_examples,
+        undo_review,
+    )
+
+_WHERE = {
+    "ArticleIn": "records",
+    "article_outlets": "articles",
+    "count_articles": "articles",
+    "get_article": "articles",
+    "needs_classifying": "articles",
+    "unclassified_articles": "articles",
+    "ClassificationIn": "classifications",
+    "save_classification": "classifications",
+    "StorageError": "db",
+    "applied_migrations": "db",
+    "open_db": "db",
+    "FeedNotFound": "feeds",
+    "FeedSpec": "feeds",
+    "FeedState": "feeds",
+    "due_feeds": "feeds",
+    "enabled_feeds": "feeds",
+    "feed_health": "feeds",
+    "get_feed": "feeds",
+    "new_articles_since": "feeds",
+    "set_paused": "feeds",
+    "sync_feeds": "feeds",
+    "PollRecord": "polls",
+    "PollSaved": "polls",
+    "save_poll": "polls",
+    "article_view": "queue",
+    "review_queue": "queue",
+    "week_digest": "queue",
+    "VERDICTS": "reviews",
+    "ReviewError": "reviews",
+    "add_review": "reviews",
+    "latest_review": "reviews",
+    "reviewed_examples": "reviews",
+    "undo_review": "reviews",
+}
 
 __all__ = [
     "VERDICTS",
@@ -68,3 +114,11 @@ __all__ = [
     "unclassified_articles",
     "week_digest",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'storage' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -8,20 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-
-@dataclass(frozen=True)
-class ArticleIn:
-    """A normalised article ready to store. `key` identifies it within its feed."""
-
-    key: str
-    guid: str | None
-    url: str | None
-    canonical_url: str | None
-    title: str
-    summary: str
-    published: str | None
-    language: str | None
-    content_hash: str
+from storage.records import ArticleIn
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from monitor.errors import ParseError
 from monitor.parse_pool import WORKER_NAME, ParsePool
 from monitor.parser import ParsedFeed, parse_feed
+from monitor.reader import FeedContent, read_feed
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 GOOD = (FEEDS / "rss2-basic.xml").read_bytes()
@@ -60,6 +62,20 @@ def test_every_fixture_parses_as_it_does_in_process(pool: ParsePool) -> None:
     for path in files:
         body = path.read_bytes()
         assert outcome(pool.parse_sync, body) == outcome(parse_feed, body), path.name
+
+
+def test_read_returns_the_articles_normalised_in_the_worker() -> None:
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    body = (FEEDS / "rss-korean-euckr.xml").read_bytes()
+
+    async def scenario() -> FeedContent:
+        async with ParsePool(workers=1, cpu_budget=1) as pool:
+            return await pool.read(body, {}, "ko", now)
+
+    content = asyncio.run(scenario())
+    assert content == read_feed(body, {}, "ko", now)
+    assert len(content.articles) == 3 and content.articles[0].title.startswith("탈북민")
+    assert {a.language for a in content.articles} == {"ko"}
 
 
 def test_async_parse_and_parse_error_message() -> None:

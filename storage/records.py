@@ -1,0 +1,20 @@
+"""Plain records handed to storage; importing them loads nothing else (parse workers build them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ArticleIn:
+    """A normalised article ready to store. `key` identifies it within its feed."""
+
+    key: str
+    guid: str | None
+    url: str | None
+    canonical_url: str | None
+    title: str
+    summary: str
+    published: str | None
+    language: str | None
+    content_hash: str
