@@ -29,7 +29,8 @@ class HostGate:
         self.spacing = spacing
         self._total = asyncio.Semaphore(total)
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._next_start: dict[str, float] = {}
+        self._turns: dict[str, asyncio.Lock] = {}
+        self._last_sent: dict[str, float] = {}
 
     @asynccontextmanager
     async def slot(self, url: str) -> AsyncIterator[None]:
@@ -39,10 +40,17 @@ class HostGate:
             yield
 
     async def wait_turn(self, host: str) -> None:
-        """Sleep until this host may receive another request."""
+        """Sleep until this host may receive another request.
+
+        Turns are taken one at a time per host and the clock starts when a turn is actually
+        granted, so a request that wakes late (a busy event loop) delays the next one too,
+        instead of letting the two reach the server closer together than the spacing.
+        """
         host = host.lower()
-        now = time.monotonic()
-        start = max(now, self._next_start.get(host, now))
-        self._next_start[host] = start + self.spacing
-        if start > now:
-            await asyncio.sleep(start - now)
+        if self.spacing <= 0:
+            return
+        async with self._turns.setdefault(host, asyncio.Lock()):
+            last = self._last_sent.get(host)
+            if last is not None and (delay := last + self.spacing - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
+            self._last_sent[host] = time.monotonic()
