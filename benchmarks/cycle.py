@@ -10,7 +10,9 @@ model once (untimed), then runs three `monitor --config X run --once` processes:
 
 For each: wall seconds, feeds/s, items/s, CPU seconds and peak RSS of the monitor process tree,
 and the database's item count against the farm's count of distinct items served. Then the
-floor: feedparser.parse over the cold cycle's bodies in a pool of two processes.
+floor: feedparser.parse over the cold cycle's bodies in a pool of two processes, with its default
+options (the target's floor) and as the monitor calls it (no HTML sanitising or relative-link
+rewriting, since the monitor keeps only text), for comparison.
 
     python benchmarks/cycle.py [--feeds 1000] [--hosts 25] [--latency 0.05] [--concurrency N]
 """
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -371,6 +374,15 @@ def _parse(body: bytes) -> int:
     return len(feedparser.parse(io.BytesIO(body)).entries)
 
 
+def _parse_text_only(body: bytes) -> int:
+    import io
+
+    import feedparser
+
+    options = {"sanitize_html": False, "resolve_relative_uris": False}  # as monitor/parser.py
+    return len(feedparser.parse(io.BytesIO(body), **options).entries)
+
+
 @dataclass
 class Floor:
     wall_s: float
@@ -379,20 +391,24 @@ class Floor:
     other_cpu_s: float
 
 
-def parse_floor(bodies: list[bytes], workers: int = 2) -> tuple[float, int]:
+def parse_floor(
+    bodies: list[bytes], workers: int = 2, parse: Callable[[bytes], int] = _parse
+) -> tuple[float, int]:
     """Wall seconds for feedparser.parse over every body in a pool of `workers` processes."""
     with multiprocessing.get_context("fork").Pool(workers, _import_feedparser) as pool:
-        pool.map(_parse, bodies[:workers], chunksize=1)  # warm up both workers
+        pool.map(parse, bodies[:workers], chunksize=1)  # warm up both workers
         started = time.perf_counter()
-        entries = pool.map(_parse, bodies, chunksize=4)
+        entries = pool.map(parse, bodies, chunksize=4)
         wall = time.perf_counter() - started
     return wall, sum(entries)
 
 
-def measured_floor(bodies: list[bytes], quiet_wait: float) -> Floor:
+def measured_floor(
+    bodies: list[bytes], quiet_wait: float, parse: Callable[[bytes], int] = _parse
+) -> Floor:
     wait_for_quiet(quiet_wait)
     before = (children_cpu_s(), machine_busy_s(), own_cpu_s())
-    wall, entries = parse_floor(bodies)
+    wall, entries = parse_floor(bodies, parse=parse)
     cpu = children_cpu_s() - before[0]
     other = machine_busy_s() - before[1] - cpu - (own_cpu_s() - before[2])
     return Floor(wall, cpu, entries, max(0.0, other))
@@ -515,6 +531,12 @@ def benchmark(args: argparse.Namespace, work: Path) -> None:
         f" CPU {floor.cpu_s:.2f} s; other processes used {floor.other_cpu_s:.2f} CPU-s meanwhile"
     )
     print(f"cold / floor = {cycles['cold'].wall_s / floor.wall_s:.2f}")
+    text_only = measured_floor(bodies, args.quiet_wait, _parse_text_only)
+    print(
+        f"         the same bodies as the monitor parses them (no sanitising, no relative-link"
+        f" rewriting): wall {text_only.wall_s:.2f} s, CPU {text_only.cpu_s:.2f} s;"
+        f" cold / that = {cycles['cold'].wall_s / text_only.wall_s:.2f}"
+    )
     show_targets(cycles, floor.wall_s)
     if profile:
         show_profile(profile)
