@@ -232,7 +232,8 @@ class Refresher:
         feed, result = poll.feed, poll.result
         assert result is not None
         articles = poll.content.articles if poll.content else []
-        fresh = storage.needs_classifying(self.db, feed.id, articles)
+        matches = storage.find_matches(self.db, feed.id, articles)
+        fresh = storage.needs_classifying(self.db, feed.id, articles, matches)
         model = self.model() if fresh else None
         scores = classify(model, fresh) if model else {}
         moved, redirect = self._redirect(feed, result)
@@ -253,7 +254,7 @@ class Refresher:
             url=moved,
         )
         saved = storage.save_poll(
-            self.db, record, articles, scores, model.version if model else None
+            self.db, record, articles, scores, model.version if model else None, matches
         )
         if moved:
             log.warning("feed=%r moved permanently: %s -> %s", feed.name, feed.url, moved)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .articles import (
         article_outlets,
         count_articles,
+        find_matches,
         get_article,
         needs_classifying,
         unclassified_articles,
@@ -47,6 +48,7 @@ _WHERE = {
     "ArticleIn": "records",
     "article_outlets": "articles",
     "count_articles": "articles",
+    "find_matches": "articles",
     "get_article": "articles",
     "needs_classifying": "articles",
     "unclassified_articles": "articles",
@@ -95,6 +97,7 @@ __all__ = [
     "article_outlets",
     "article_view",
     "count_articles",
+    "find_matches",
     "due_feeds",
     "enabled_feeds",
     "feed_health",

@@ -37,13 +37,28 @@ def find_existing(db: sqlite_utils.Database, feed_id: int, article: ArticleIn) -
     return None
 
 
+Matches = dict[str, Match | None]  # article key -> its stored twin, if any
+
+
+def find_matches(db: sqlite_utils.Database, feed_id: int, articles: Iterable[ArticleIn]) -> Matches:
+    """find_existing for each article, once per poll: `needs_classifying` and `store_articles`
+    (through save_poll) both take the result instead of looking every article up again."""
+    return {article.key: find_existing(db, feed_id, article) for article in articles}
+
+
 def needs_classifying(
-    db: sqlite_utils.Database, feed_id: int, articles: Iterable[ArticleIn]
+    db: sqlite_utils.Database,
+    feed_id: int,
+    articles: Iterable[ArticleIn],
+    matches: Matches | None = None,
 ) -> list[ArticleIn]:
     """Articles that are new, or whose content changed in this feed since we stored them."""
+    articles = list(articles)
+    if matches is None:
+        matches = find_matches(db, feed_id, articles)
     out = []
     for article in articles:
-        match = find_existing(db, feed_id, article)
+        match = matches[article.key]
         if match is None or (match.same_feed and match.content_hash != article.content_hash):
             out.append(article)
     return out
@@ -76,19 +91,27 @@ def count_articles(db: sqlite_utils.Database) -> int:
 
 
 def store_articles(
-    db: sqlite_utils.Database, feed_id: int, articles: Sequence[ArticleIn], now: str
+    db: sqlite_utils.Database,
+    feed_id: int,
+    articles: Sequence[ArticleIn],
+    now: str,
+    matches: Matches | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Insert new articles, update changed ones, record sightings. Call inside a transaction.
 
     Returns ({key: article_id} of new articles, {key: article_id} of changed ones). Reviews
-    are never touched: an article seen again keeps its id and so its verdict.
+    are never touched: an article seen again keeps its id and so its verdict. `matches`, from
+    find_matches just before in the same thread, saves looking the articles up again.
     """
     new: dict[str, int] = {}
     changed: dict[str, int] = {}
+    inserted: dict[str, int] = {}  # canonical URL -> id, of articles inserted by this call
     for article in articles:
-        match = find_existing(db, feed_id, article)
+        match = _match(db, feed_id, article, matches, inserted)
         if match is None:
             new[article.key] = _insert(db, feed_id, article, now)
+            if article.canonical_url:
+                inserted.setdefault(article.canonical_url, new[article.key])
         elif match.same_feed and match.content_hash != article.content_hash:
             _update_content(db, match.article_id, article, now)
             changed[article.key] = match.article_id
@@ -100,6 +123,21 @@ def store_articles(
                 [feed_id, article.key, article_id, now],
             )
     return new, changed
+
+
+def _match(
+    db: sqlite_utils.Database,
+    feed_id: int,
+    article: ArticleIn,
+    matches: Matches | None,
+    inserted: dict[str, int],
+) -> Match | None:
+    if matches is None or article.key not in matches:
+        return find_existing(db, feed_id, article)
+    match = matches[article.key]
+    if match is None and article.canonical_url in inserted:  # an earlier item of this poll
+        return Match(inserted[article.canonical_url], False, "")
+    return match
 
 
 def _insert(db: sqlite_utils.Database, feed_id: int, article: ArticleIn, now: str) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from storage.articles import ArticleIn, store_articles
+from storage.articles import ArticleIn, Matches, store_articles
 from storage.classifications import ClassificationIn, save_classification
 
 
@@ -45,16 +45,18 @@ def save_poll(
     articles: Sequence[ArticleIn] = (),
     scores: Mapping[str, ClassificationIn] | None = None,
     model_version: str | None = None,
+    matches: Matches | None = None,
 ) -> PollSaved:
     """Store the articles of a poll, their scores and the feed's new state in one transaction.
 
     Validators (ETag, Last-Modified) are written together with the articles they vouch for,
     so a crash can never leave validators behind for items that were not stored.
-    `scores` maps article keys to classifications by `model_version`.
+    `scores` maps article keys to classifications by `model_version`; `matches` as for
+    store_articles.
     """
     scores = scores or {}
     with db.atomic():
-        new, changed = store_articles(db, poll.feed_id, articles, poll.started)
+        new, changed = store_articles(db, poll.feed_id, articles, poll.started, matches)
         if model_version:
             for key, article_id in {**new, **changed}.items():
                 if key in scores:

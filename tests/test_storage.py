@@ -236,3 +236,28 @@ def test_readers_see_committed_data_while_a_writer_waits(tmp_path: Path) -> None
     assert reader.execute("select last_error from feeds").fetchone() == (None,)
     writer.execute("COMMIT")
     assert reader.execute("select last_error from feeds").fetchone() == ("pending",)
+
+
+@pytest.mark.parametrize("precomputed", [False, True])
+def test_matches_looked_up_once_store_the_same_as_lookups(db, precomputed: bool) -> None:
+    """The pipeline passes find_matches' result to save_poll; two items of one poll with the
+    same canonical URL must still become one article, and a changed item an update."""
+    a, b = feed_id(db, "A"), feed_id(db, "B")
+    storage.save_poll(db, poll(b), [article("elsewhere", "https://n.example/b")], {}, "v1")
+    storage.save_poll(db, poll(a), [article("g1", "https://n.example/1", title="Old")], {}, "v1")
+    items = [
+        article("g1", "https://n.example/1", title="New"),  # changed in this feed
+        article("g2", "https://n.example/2"),  # new
+        article("g3", "https://n.example/2"),  # same story as g2, another key
+        article("g4", "https://n.example/b"),  # already stored from feed B
+    ]
+    matches = storage.find_matches(db, a, items) if precomputed else None
+    fresh = storage.needs_classifying(db, a, items, matches)
+    assert [x.key for x in fresh] == ["g1", "g2", "g3"]
+    saved = storage.save_poll(db, poll(a, LATER), items, {}, "v1", matches)
+    assert (list(saved.new), list(saved.changed)) == (["g2"], ["g1"])
+    assert storage.count_articles(db) == 3
+    g2 = saved.new["g2"]
+    keys = db.execute("select key from sightings where article_id = ? order by key", [g2])
+    assert [r[0] for r in keys.fetchall()] == ["g2", "g3"]
+    assert storage.article_outlets(db, 1) == ["B", "A"]
