@@ -127,7 +127,7 @@ def test_markup_is_reduced_to_text_without_feedparsers_sanitiser() -> None:
         b'<entry><id>tag:a</id><title type="html">&lt;b&gt;Bold&lt;/b&gt; title</title>'
         b'<link href="2026/11/story"/><summary type="html">&lt;style&gt;p{}&lt;/style&gt;'
         b"&lt;script&gt;steal()&lt;/script&gt;&lt;p onclick=&quot;x()&quot;&gt;Seen"
-        b' &lt;a href=&quot;javascript:y()&quot;&gt;here&lt;/a&gt;&lt;/p&gt;</summary></entry></feed>'
+        b" &lt;a href=&quot;javascript:y()&quot;&gt;here&lt;/a&gt;&lt;/p&gt;</summary></entry></feed>"
     )
     [article] = normalise_entries(parse_feed(body, {}).entries, None, NOW)
     assert (article.title, article.summary) == ("Bold title", "Seen here")
