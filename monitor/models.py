@@ -58,6 +58,17 @@ class ModelHolder:
         self.model_dir = model_dir
         self.model: Model | None = None
 
+    def current_path(self) -> Path:
+        """The current version's directory, for processes that load the model themselves; on
+        first use, a model is trained and installed first."""
+        version = current_version(self.model_dir)
+        if version is None:
+            self.get()
+            version = current_version(self.model_dir)
+        if version is None:
+            raise ModelError(f"{self.model_dir}: no current model after training")
+        return self.model_dir / version
+
     def get(self) -> Model:
         if self.model is None:
             self.model = load_current(self.model_dir)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import math
 import multiprocessing
+import os
 import queue
 import resource
 import signal
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -75,6 +77,10 @@ def _serve(conn: Connection, limits: _Limits) -> None:
 
 
 def _prepare_worker(memory_limit: int | None) -> None:
+    # Scoring a feed's articles is a small sparse product: BLAS threads would only compete
+    # with the other workers (and reserve memory), so numpy gets one, set before it loads.
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)  # an overrun ends the process...
     _, hard = resource.getrlimit(resource.RLIMIT_CORE)
@@ -259,10 +265,16 @@ class ParsePool:
         return result
 
     async def read(
-        self, body: bytes, headers: Mapping[str, str], language: str | None, now: datetime
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        language: str | None,
+        now: datetime,
+        model_path: Path | None = None,
     ) -> FeedContent:
-        """`read_feed(...)` in a worker: parsed and normalised, only articles come back."""
-        result: FeedContent = await self.run(read_feed, bytes(body), dict(headers), language, now)
+        """`read_feed(...)` in a worker: parsed, normalised and scored articles come back."""
+        args = (bytes(body), dict(headers), language, now, model_path)
+        result: FeedContent = await self.run(read_feed, *args)
         return result
 
     def parse_sync(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from classifiers import Model
 
 import storage
+from classifiers.errors import ModelError
+from monitor.classify import classify
 from monitor.errors import FetchError, ParseError
 from monitor.fetcher import FetchLimits, FetchResult, fetch, make_client
 from monitor.normalise import iso
@@ -40,7 +43,9 @@ from monitor.schedule import (
 )
 
 log = logging.getLogger("monitor.poll")
-Read = Callable[[bytes, Mapping[str, str], str | None, datetime], Awaitable[FeedContent]]
+Read = Callable[
+    [bytes, Mapping[str, str], str | None, datetime, Path | None], Awaitable[FeedContent]
+]
 T = TypeVar("T")
 
 
@@ -86,19 +91,13 @@ def utc_now() -> datetime:
 
 
 async def read_in_thread(
-    body: bytes, headers: Mapping[str, str], language: str | None, now: datetime
+    body: bytes,
+    headers: Mapping[str, str],
+    language: str | None,
+    now: datetime,
+    model_path: Path | None = None,
 ) -> FeedContent:
-    return await asyncio.to_thread(read_feed, body, headers, language, now)
-
-
-def classify(
-    model: Model, articles: Sequence[storage.ArticleIn]
-) -> dict[str, storage.ClassificationIn]:
-    predictions = model.predict([(a.title, a.summary) for a in articles])
-    return {
-        a.key: storage.ClassificationIn(p.scores, p.labels, p.flagged)
-        for a, p in zip(articles, predictions, strict=True)
-    }
+    return await asyncio.to_thread(read_feed, body, headers, language, now, model_path)
 
 
 def body_hash(body: bytes) -> str:
@@ -134,6 +133,7 @@ class Refresher:
         politeness: Politeness | None = None,
         *,
         read: Read = read_in_thread,
+        model_path: Callable[[], Path | None] = lambda: None,
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
     ) -> None:
@@ -142,6 +142,7 @@ class Refresher:
         self.limits = limits
         self.politeness = politeness or Politeness()
         self.read = read
+        self.model_path = model_path
         self.clock = clock
         self.rng = rng or random.Random()
         self.in_flight: set[int] = set()
@@ -214,11 +215,19 @@ class Refresher:
                 if feed.encoding:
                     headers = with_charset(headers, feed.encoding)
                 poll.content = await self.read(
-                    poll.result.body, headers, feed.language, poll.started
+                    poll.result.body, headers, feed.language, poll.started, self._model_path()
                 )
         except (FetchError, ParseError) as exc:
             return exc
         return None
+
+    def _model_path(self) -> Path | None:
+        """Where the parse worker finds the model to score with; None lets the daemon score
+        (and report a model that cannot be had, as it would without workers)."""
+        try:
+            return self.model_path()
+        except ModelError:
+            return None
 
     def _client_or_fail(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -234,8 +243,7 @@ class Refresher:
         articles = poll.content.articles if poll.content else []
         matches = storage.find_matches(self.db, feed.id, articles)
         fresh = storage.needs_classifying(self.db, feed.id, articles, matches)
-        model = self.model() if fresh else None
-        scores = classify(model, fresh) if model else {}
+        version, scores = self._scores(poll, fresh)
         moved, redirect = self._redirect(feed, result)
         server_min = self._server_min_interval(poll)
         record = storage.PollRecord(
@@ -253,9 +261,7 @@ class Refresher:
             redirect_url=redirect,
             url=moved,
         )
-        saved = storage.save_poll(
-            self.db, record, articles, scores, model.version if model else None, matches
-        )
+        saved = storage.save_poll(self.db, record, articles, scores, version, matches)
         if moved:
             log.warning("feed=%r moved permanently: %s -> %s", feed.name, feed.url, moved)
         stored = {**saved.new, **saved.changed}
@@ -271,6 +277,19 @@ class Refresher:
         )
         (log.warning if outcome.warning else log.info)(outcome.log_line())
         return outcome
+
+    def _scores(
+        self, poll: _Poll, fresh: Sequence[storage.ArticleIn]
+    ) -> tuple[str | None, dict[str, storage.ClassificationIn]]:
+        """(model version, scores) for the articles to store: the parse worker's, or computed
+        here for any it did not score (no model path, or it could not load the model)."""
+        if not fresh:
+            return None, {}
+        content = poll.content
+        if content and content.model_version and all(a.key in content.scores for a in fresh):
+            return content.model_version, {a.key: content.scores[a.key] for a in fresh}
+        model = self.model()
+        return model.version, classify(model, fresh)
 
     def _redirect(
         self, feed: storage.FeedState, result: FetchResult

@@ -37,6 +37,7 @@ class Monitor:
             fetch_limits(self.config),
             politeness(self.config),
             read=self.parsers.read,
+            model_path=self.models.current_path,
         )
 
 
@@ -98,7 +99,8 @@ def _opened(config: Config, db_path: Path) -> Iterator[Monitor]:
         db.close()
 
 
-async def _poll_all(monitor: Monitor) -> list[PollOutcome]:
+async def poll_all(monitor: Monitor) -> list[PollOutcome]:
+    """Poll every enabled feed once, in an event loop that is already running."""
     async with monitor.refresher() as refresher:
         feeds = await refresher.on_db(storage.enabled_feeds, monitor.db)
         return await refresher.poll_feeds(feeds)
@@ -107,4 +109,4 @@ async def _poll_all(monitor: Monitor) -> list[PollOutcome]:
 def run_once(config: Config, db_path: Path) -> list[PollOutcome]:
     """Poll every enabled feed once, whatever its schedule says."""
     with open_monitor(config, db_path) as monitor:
-        return asyncio.run(_poll_all(monitor))
+        return asyncio.run(poll_all(monitor))

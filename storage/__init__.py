@@ -18,7 +18,7 @@ if TYPE_CHECKING:
         needs_classifying,
         unclassified_articles,
     )
-    from .classifications import ClassificationIn, save_classification
+    from .classifications import save_classification
     from .db import StorageError, applied_migrations, open_db
     from .feeds import (
         FeedNotFound,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     )
     from .polls import PollRecord, PollSaved, save_poll
     from .queue import article_view, review_queue, week_digest
-    from .records import ArticleIn
+    from .records import ArticleIn, ClassificationIn
     from .reviews import (
         VERDICTS,
         ReviewError,
@@ -52,7 +52,7 @@ _WHERE = {
     "get_article": "articles",
     "needs_classifying": "articles",
     "unclassified_articles": "articles",
-    "ClassificationIn": "classifications",
+    "ClassificationIn": "records",
     "save_classification": "classifications",
     "StorageError": "db",
     "applied_migrations": "db",

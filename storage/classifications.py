@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 import sqlite_utils
 
+from storage.records import ClassificationIn
+
 SCORED_LABELS = ("defectors", "repatriation", "border")
-
-
-@dataclass(frozen=True)
-class ClassificationIn:
-    scores: Mapping[str, float]
-    labels: tuple[str, ...]
-    flagged: bool
 
 
 def save_classification(

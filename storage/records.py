@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -18,3 +19,10 @@ class ArticleIn:
     published: str | None
     language: str | None
     content_hash: str
+
+
+@dataclass(frozen=True)
+class ClassificationIn:
+    scores: Mapping[str, float]
+    labels: tuple[str, ...]
+    flagged: bool

@@ -11,10 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 import storage
+from classifiers import load_model
 from monitor.cli import cli
 from monitor.demo.server import FeedServer, Route
 from monitor.lock import AlreadyRunning, polling_lock
-from monitor.runner import run_once
+from monitor.models import current_version
+from monitor.runner import open_monitor, poll_all, run_once
 from tests.conftest import FEEDS, write_config
 
 FEED = (FEEDS / "rss2-basic.xml").read_bytes()
@@ -258,3 +260,32 @@ def test_database_in_a_missing_folder_is_one_clear_line(tmp_path: Path, model_di
     assert result.output == (
         f"Error: {missing}.lock: cannot create the polling lock: No such file or directory\n"
     )
+
+
+def test_parse_workers_score_and_the_daemon_never_loads_the_model(
+    tmp_path: Path, model_dir: Path, feed_server
+) -> None:
+    names = ["rss2-basic.xml", "rss-korean-euckr.xml", "atom-basic.atom"]
+    feeds = [{"name": n, "url": feed_server.url(n)} for n in names]
+    config = config_for(tmp_path, model_dir, feeds)
+    with open_monitor(config, config.database_path()) as monitor:
+        outcomes = asyncio.run(poll_all(monitor))
+        assert monitor.models.model is None  # scored in the parse workers
+    assert all(o.ok for o in outcomes) and sum(o.new for o in outcomes) == 11
+    version = current_version(model_dir)
+    assert version
+    model = load_model(model_dir / version)
+    db = storage.open_db(config.database_path())
+    rows = list(
+        db.query(
+            "select a.title, a.summary, c.model_version, c.flagged, c.score_border"
+            " from articles a join classifications c on c.id = a.classification_id"
+        )
+    )
+    assert len(rows) == 11 and {r["model_version"] for r in rows} == {version}
+    expected = model.predict([(r["title"], r["summary"]) for r in rows])
+    assert [bool(r["flagged"]) for r in rows] == [p.flagged for p in expected]
+    assert [r["score_border"] for r in rows] == pytest.approx(
+        [p.scores["border"] for p in expected], abs=1e-12
+    )
+    assert any(r["flagged"] for r in rows) and not all(r["flagged"] for r in rows)
