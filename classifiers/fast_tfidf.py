@@ -14,17 +14,20 @@ spaces into n-grams; out-of-vocabulary n-grams ignored; 1 + log(count) if ``subl
 ``idf_``, each row divided by its l2 norm (summed in column order), empty rows left at zero;
 canonical CSR with sorted indices.
 
-Only ``vocabulary_``, ``idf_`` and ``get_params()`` are read, so vectorisers rebuilt from JSON
-work too. Anything else (another analyzer, a callable, stop words, accent stripping, binary, an
-l1 norm, no idf, a custom token pattern, non-str documents) goes to ``vec.transform``, so
-correctness never depends on the fast path. Lookup tables are built once per vectoriser and
-rebuilt if its ``vocabulary_`` or ``idf_`` object is replaced (mutating them in place is not
-noticed).
+Only ``vocabulary_``, ``idf_`` and ``get_params()`` are read, so any object with them works: a
+TfidfVectorizer, or a ``fitted.FittedView`` rebuilt from a saved model, and this module does not
+import scikit-learn. Anything else (another analyzer, a callable, stop words, accent stripping,
+binary, an l1 norm, no idf, a custom token pattern, non-str documents, an unfitted vectoriser, an
+object without ``get_params``) goes to ``vec.transform``, so correctness never depends on the fast
+path. Lookup tables are built once per vectoriser and rebuilt if its ``vocabulary_`` or ``idf_``
+object is replaced or a parameter attribute (as scikit-learn estimators keep them) changes;
+mutating them in place is not noticed.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +36,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 MAX_KEY = 2**63 - 1
@@ -90,7 +91,7 @@ class Cached:
     tables: Tables | None
 
 
-_cache: weakref.WeakKeyDictionary[TfidfVectorizer, Cached] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Any, Cached] = weakref.WeakKeyDictionary()
 _tokenize = re.compile(DEFAULT_TOKEN_PATTERN).findall
 
 
@@ -99,7 +100,7 @@ def supports(vec: Any) -> bool:
     return tables_for(vec) is not None
 
 
-def transform(vec: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
+def transform(vec: Any, texts: Sequence[str]) -> sp.csr_matrix:
     """vec.transform(texts), computed faster when supports(vec); see the module docstring."""
     tables = tables_for(vec)
     if tables is None or isinstance(texts, str):
@@ -117,26 +118,35 @@ def transform(vec: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
 
 def tables_for(vec: Any) -> Tables | None:
     """vec's lookup tables, built on first use and again if it was refitted or reconfigured."""
-    if not isinstance(vec, TfidfVectorizer):
+    get_params = getattr(vec, "get_params", None)
+    if not callable(get_params):
         return None
     # NotFittedError is an AttributeError, so an unfitted vectoriser gives None here.
     vocabulary, idf = getattr(vec, "vocabulary_", None), getattr(vec, "idf_", None)
     params = tuple(getattr(vec, name, None) for name in TRANSFORM_PARAMS)
-    cached = _cache.get(vec)
+    try:
+        cached = _cache.get(vec)
+    except TypeError:  # cannot be weakly referenced: build the tables every time
+        return build_tables(get_params(), vocabulary, idf)
     if (
         cached is None
         or cached.vocabulary is not vocabulary
         or cached.idf is not idf
         or cached.params != params
     ):
-        tables = build_tables(vec.get_params(), vocabulary, idf)
+        tables = build_tables(get_params(), vocabulary, idf)
         cached = Cached(vocabulary, idf, params, tables)
         _cache[vec] = cached
     return cached.tables
 
 
-def supported_params(params: dict[str, Any]) -> bool:
-    low, high = params["ngram_range"]
+def supported_params(params: Any) -> bool:
+    if not isinstance(params, dict) or not all(name in params for name in TRANSFORM_PARAMS):
+        return False
+    ngram_range = params["ngram_range"]
+    if not isinstance(ngram_range, (tuple, list)) or len(ngram_range) != 2:
+        return False
+    low, high = ngram_range
     return (
         params["analyzer"] in ("word", "char_wb")
         and params["input"] == "content"
@@ -325,6 +335,15 @@ def tfidf_matrix(tables: Tables, rows: np.ndarray, cols: np.ndarray, n_docs: int
     matrix = sp.csr_matrix(
         (data, cols.astype(index), indptr), shape=(n_docs, n_features), dtype=np.float64
     )
-    if sklearn.get_config().get("sparse_interface", "spmatrix") == "sparray":
+    if sparse_interface() == "sparray":
         return sp.csr_array(matrix)
     return matrix
+
+
+def sparse_interface() -> str:
+    """scikit-learn's ``sparse_interface`` setting; it cannot be set unless sklearn is imported."""
+    sklearn = sys.modules.get("sklearn")
+    get_config = getattr(sklearn, "get_config", None)
+    if get_config is None:
+        return "spmatrix"
+    return get_config().get("sparse_interface", "spmatrix")

@@ -15,10 +15,7 @@ corpus; both lowered cross-validated F1 by about 0.01, so the title is simply pa
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,39 +23,23 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from . import fast_tfidf  # the same matrix as vec.transform, about 3x faster
+# Scoring a saved model needs none of this module, only fields.py, fitted.py and fast_tfidf.py.
+from .fields import FIELDS, NOT_CJK, NOT_LATIN, Pair, field_texts, normalize
+from .fitted import TRANSFORM_PARAMS, View, export_views, stacked_feature_names, stacked_transform
 
-Pair = tuple[str, str]  # (title, summary)
-
-NOT_CJK = re.compile(
-    "[^\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
-)
-NOT_LATIN = re.compile("[^A-Za-z\u00c0-\u024f]+")
-
-FIELDS = ("text", "cjk", "latin")
-
-# TfidfVectorizer parameters that change how a fitted vectoriser transforms text; with a fixed
-# vocabulary and idf_ these are all that is needed to rebuild it.
-TRANSFORM_PARAMS = (
-    "analyzer",
-    "ngram_range",
-    "lowercase",
-    "token_pattern",
-    "strip_accents",
-    "binary",
-    "norm",
-    "use_idf",
-    "smooth_idf",
-    "sublinear_tf",
-)
-
-
-@dataclass(frozen=True)
-class View:
-    name: str
-    field: str  # one of FIELDS
-    params: dict[str, Any]
+__all__ = [
+    "FIELDS",
+    "NOT_CJK",
+    "NOT_LATIN",
+    "TRANSFORM_PARAMS",
+    "Pair",
+    "TextFeatures",
+    "View",
+    "export_views",
+    "field_texts",
+    "normalize",
+    "vectorizer_params",
+]
 
 
 class TextFeatures(BaseEstimator, TransformerMixin):
@@ -94,15 +75,11 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X: Sequence[Pair]) -> sp.csr_matrix:
-        fields = field_texts(X)
-        blocks = [fast_tfidf.transform(vec, fields[view.field]) for view, vec in self.vectorizers_]
-        return sp.hstack(blocks, format="csr")
+        # fast_tfidf gives the same matrix as each vectoriser's transform, about 3x faster.
+        return stacked_transform(self.vectorizers_, X)
 
     def feature_names(self) -> list[str]:
-        names: list[str] = []
-        for view, vec in self.vectorizers_:
-            names.extend(f"{view.name}:{term}" for term in vec.get_feature_names_out())
-        return names
+        return stacked_feature_names(self.vectorizers_)
 
 
 def vectorizer_params(analyzer: str, ngram: Sequence[int], min_df: int) -> dict[str, Any]:
@@ -114,52 +91,3 @@ def vectorizer_params(analyzer: str, ngram: Sequence[int], min_df: int) -> dict[
         "sublinear_tf": True,
         "dtype": np.float64,
     }
-
-
-def field_texts(pairs: Sequence[Pair]) -> dict[str, list[str]]:
-    texts = [normalize(f"{title}\n{summary}") for title, summary in pairs]
-    return {
-        "text": texts,
-        "cjk": [NOT_CJK.sub(" ", text) for text in texts],
-        "latin": [NOT_LATIN.sub(" ", text) for text in texts],
-    }
-
-
-def normalize(text: str) -> str:
-    """NFKC folds full-width Latin and digits, and half-width kana, common in CJK feeds."""
-    return unicodedata.normalize("NFKC", text)
-
-
-def export_views(features: TextFeatures) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
-    """JSON-ready description of each fitted view, and its idf vector keyed by view name."""
-    described, idfs = [], {}
-    for view, vec in features.vectorizers_:
-        params = {key: vec.get_params()[key] for key in TRANSFORM_PARAMS}
-        vocabulary = {term: int(index) for term, index in vec.vocabulary_.items()}
-        described.append(
-            {"name": view.name, "field": view.field, "params": params, "vocabulary": vocabulary}
-        )
-        idfs[view.name] = np.asarray(vec.idf_, dtype=np.float64)
-    return described, idfs
-
-
-def restore_features(
-    params: dict[str, Any], views: list[dict[str, Any]], idfs: dict[str, np.ndarray]
-) -> TextFeatures:
-    """Rebuild fitted TextFeatures from export_views() output; ValueError/KeyError if malformed."""
-    features = TextFeatures(**params)
-    features.vectorizers_ = [restore_view(described, idfs) for described in views]
-    return features
-
-
-def restore_view(
-    described: dict[str, Any], idfs: dict[str, np.ndarray]
-) -> tuple[View, TfidfVectorizer]:
-    params = dict(described["params"])
-    params["ngram_range"] = tuple(params["ngram_range"])
-    view = View(described["name"], described["field"], params)
-    if view.field not in FIELDS:
-        raise ValueError(f"view {view.name!r}: unknown field {view.field!r}")
-    vec = TfidfVectorizer(**params, vocabulary=described["vocabulary"], dtype=np.float64)
-    vec.idf_ = idfs[view.name]
-    return view, vec

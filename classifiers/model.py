@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from scipy.special import expit
 
-from .features import Pair, TextFeatures
+from .fields import Pair
+
+
+class Features(Protocol):
+    """Fitted features: features.TextFeatures when trained, fitted.FittedFeatures when loaded.
+
+    Model never imports either, so that scoring a loaded model does not load scikit-learn.
+    """
+
+    def transform(self, X: Sequence[Pair]) -> Any: ...
+
+    def feature_names(self) -> list[str]: ...
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -28,7 +41,7 @@ class Model:
         version: str,
         labels: Sequence[str],
         thresholds: dict[str, float],
-        features: TextFeatures,
+        features: Features,
         coef: np.ndarray,
         intercept: np.ndarray,
         metadata: dict[str, Any] | None = None,

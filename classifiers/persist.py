@@ -3,6 +3,9 @@
 A model lives in ``<directory>/<version>/``: ``model.json`` holds the version, labels, thresholds,
 metadata, feature parameters and vocabularies; ``arrays.npz`` holds each view's idf vector, the
 coefficient matrix and the intercepts.
+
+Saving takes a trained model (features.TextFeatures) or a loaded one; loading gives features as
+fitted.FittedFeatures, so that loading and scoring do not import scikit-learn.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
-from .features import export_views, restore_features
+from .fitted import export_views, restore_features
 from .model import Model
 
 FORMAT = 1
@@ -121,7 +124,7 @@ def model_from_state(document: dict[str, Any], arrays: dict[str, np.ndarray]) ->
 
 
 def check_shapes(model: Model) -> None:
-    n_features = sum(len(vec.vocabulary) for _, vec in model.features.vectorizers_)
+    n_features = sum(len(vec.vocabulary_) for _, vec in model.features.vectorizers_)
     expected = (len(model.labels), n_features)
     if model.coef.shape != expected or model.intercept.shape != (len(model.labels),):
         raise ValueError(

@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 import sklearn
 from scipy.special import expit
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from classifiers import LABELS, Example, Model, fast_tfidf, load_model, load_seed, save_model
 from classifiers.corpus import label_matrix
@@ -177,6 +177,26 @@ def test_unfitted_and_odd_input_behave_as_scikit_learn():
     assert_same_matrix(fast_tfidf.transform(vec, [b"bytes text"]), vec.transform([b"bytes text"]))
     with pytest.raises(ValueError, match="0 sample"):
         fast_tfidf.transform(vec, [])
+
+
+class NoParams:
+    """Has a fitted vectoriser's attributes but no get_params(): not something to read."""
+
+    def __init__(self, vec: TfidfVectorizer) -> None:
+        self.vec, self.vocabulary_, self.idf_ = vec, vec.vocabulary_, vec.idf_
+
+    def transform(self, texts):
+        return self.vec.transform(texts)
+
+
+def test_other_vectoriser_like_objects_fall_back_to_their_own_transform():
+    corpus, texts = ["some text here", "more text there"], ["text here", "nothing"]
+    counts = CountVectorizer(analyzer="char_wb").fit(corpus)
+    assert not fast_tfidf.supports(counts)
+    assert abs(fast_tfidf.transform(counts, texts) - counts.transform(texts)).max() == 0
+    vec = TfidfVectorizer(analyzer="char_wb").fit(corpus)
+    assert fast_tfidf.supports(vec) and not fast_tfidf.supports(NoParams(vec))
+    assert_same_matrix(fast_tfidf.transform(NoParams(vec), texts), vec.transform(texts))
 
 
 def test_a_refitted_or_reconfigured_vectoriser_is_not_served_stale_tables():
