@@ -17,8 +17,11 @@ def save_classification(
     model_version: str,
     result: ClassificationIn,
     now: str,
+    *,
+    new_article: bool = False,
 ) -> int:
-    """Store (or replace) this model version's verdict and make it the article's current one."""
+    """Store (or replace) this model version's verdict and make it the article's current one.
+    `new_article`: the article was inserted in this transaction, so it has nothing to replace."""
     row = {
         "article_id": article_id,
         "model_version": model_version,
@@ -29,10 +32,11 @@ def save_classification(
     }
     for label in SCORED_LABELS:
         row[f"score_{label}"] = float(result.scores.get(label, 0.0))
-    db.execute(
-        "delete from classifications where article_id = ? and model_version = ?",
-        [article_id, model_version],
-    )
+    if not new_article:
+        db.execute(
+            "delete from classifications where article_id = ? and model_version = ?",
+            [article_id, model_version],
+        )
     columns = ", ".join(row)
     marks = ", ".join("?" for _ in row)
     cursor = db.execute(

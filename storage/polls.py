@@ -60,7 +60,10 @@ def save_poll(
         if model_version:
             for key, article_id in {**new, **changed}.items():
                 if key in scores:
-                    save_classification(db, article_id, model_version, scores[key], poll.started)
+                    save_classification(
+                        db, article_id, model_version, scores[key], poll.started,
+                        new_article=key in new,
+                    )  # fmt: skip
         _update_feed(db, poll)
         db["polls"].insert(
             {
