@@ -11,9 +11,8 @@ import asyncio
 import socket
 import time
 import zlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -51,19 +50,41 @@ class FetchResult:
         return self.status == 304
 
 
-BeforeSend = Callable[[str], Awaitable[None]]
-_SENDING_HEADERS = ("http11.send_request_headers.started", "http2.send_request_headers.started")
+class HostTurns(Protocol):
+    """Spacing between requests to one host (monitor.politeness.HostGate): a turn is taken
+    before a request's headers are written and handed back once they have been."""
+
+    async def wait_turn(self, host: str) -> None: ...
+
+    def turn_done(self, host: str) -> None: ...
 
 
-def _send_trace(before_send: BeforeSend) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-    """An httpcore trace callback awaiting `before_send(host)` as the request headers are
-    about to be written: after connecting, so the wait is measured on the wire."""
+_HEADERS = ("http11.send_request_headers", "http2.send_request_headers")
+_STARTED = tuple(f"{name}.started" for name in _HEADERS)
+_ENDED = tuple(f"{name}.{end}" for name in _HEADERS for end in ("complete", "failed"))
 
-    async def trace(event: str, info: dict[str, Any]) -> None:
-        if event in _SENDING_HEADERS:
-            await before_send(info["request"].url.host.decode("ascii", "replace"))
 
-    return trace
+class _TurnTrace:
+    """An httpcore trace callback taking a host turn as each request's headers (redirect hops
+    included) are about to be written, after connecting, and handing it back once written:
+    the spacing is measured on the wire. `release()` hands back a turn a cancelled request
+    still holds."""
+
+    def __init__(self, turns: HostTurns) -> None:
+        self.turns = turns
+        self.held: list[str] = []
+
+    async def __call__(self, event: str, info: dict[str, Any]) -> None:
+        if event in _STARTED:
+            host = info["request"].url.host.decode("ascii", "replace")
+            await self.turns.wait_turn(host)
+            self.held.append(host)
+        elif event in _ENDED and self.held:
+            self.turns.turn_done(self.held.pop())
+
+    def release(self) -> None:
+        while self.held:
+            self.turns.turn_done(self.held.pop())
 
 
 def make_client(limits: FetchLimits) -> httpx.AsyncClient:
@@ -133,13 +154,18 @@ async def _download(
     url: str,
     headers: dict[str, str],
     max_bytes: int,
-    before_send: BeforeSend | None,
+    turns: HostTurns | None,
 ) -> tuple[httpx.Response, bytes]:
-    extensions = {"trace": _send_trace(before_send)} if before_send else None
-    async with client.stream("GET", url, headers=headers, extensions=extensions) as response:
-        if response.status_code == 304 or response.status_code >= 400:
-            return response, b""
-        return response, await _read_body(response, max_bytes)
+    trace = _TurnTrace(turns) if turns else None
+    extensions = {"trace": trace} if trace else None
+    try:
+        async with client.stream("GET", url, headers=headers, extensions=extensions) as response:
+            if response.status_code == 304 or response.status_code >= 400:
+                return response, b""
+            return response, await _read_body(response, max_bytes)
+    finally:
+        if trace:
+            trace.release()
 
 
 def _status_kind(status: int, retry_after: str | None) -> str:
@@ -200,19 +226,19 @@ async def fetch(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
-    before_send: BeforeSend | None = None,
+    turns: HostTurns | None = None,
 ) -> FetchResult:
     """GET one feed. Raises FetchError for network failures, HTTP errors and exceeded limits.
 
     The whole exchange (connect, headers, body) shares one deadline: httpx's own timeouts
     apply per read, so a server trickling a byte a second would never trip them.
-    `before_send(host)` is awaited just before each request (redirect hops too) is written.
+    `turns` spaces the requests to each host (see HostTurns), redirect hops included.
     """
     started = time.monotonic()
     headers = _conditional_headers(etag, last_modified)
     try:
         async with asyncio.timeout(limits.timeout):
-            response, body = await _download(client, url, headers, limits.max_bytes, before_send)
+            response, body = await _download(client, url, headers, limits.max_bytes, turns)
     except TimeoutError:
         raise FetchError(f"fetch: timed out after {limits.timeout:g} s", kind="transient") from None
     except httpx.HTTPError as exc:

@@ -206,7 +206,7 @@ class Refresher:
                     self.limits,
                     etag=None if feed.ignore_validators else feed.etag,
                     last_modified=None if feed.ignore_validators else feed.last_modified,
-                    before_send=self.gate.wait_turn,
+                    turns=self.gate,
                 )
             if not poll.result.not_modified:
                 poll.digest = body_hash(poll.result.body)

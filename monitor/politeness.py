@@ -19,9 +19,9 @@ class HostGate:
 
     A slot for the host is taken before a global slot, so requests queued behind a busy host
     never hold global slots that other hosts could use. The spacing is applied by
-    `wait_turn(host)`, which the fetcher awaits as each request's headers are about to be
-    written (redirect hops included), so a request delayed after taking its slot, or by
-    connecting, cannot arrive early.
+    `wait_turn(host)` and `turn_done(host)`, which the fetcher calls as each request's headers
+    are about to be written and once they are (redirect hops included), so a request delayed
+    after taking its slot, or by connecting, cannot arrive early.
     """
 
     def __init__(self, *, per_host: int, spacing: float, total: int) -> None:
@@ -40,17 +40,31 @@ class HostGate:
             yield
 
     async def wait_turn(self, host: str) -> None:
-        """Sleep until this host may receive another request.
+        """Wait for this host's turn: until no other request to it is being sent, and the
+        spacing has passed since the last one was. Hand the turn back with `turn_done`.
 
-        Turns are taken one at a time per host and the clock starts when a turn is actually
-        granted, so a request that wakes late (a busy event loop) delays the next one too,
-        instead of letting the two reach the server closer together than the spacing.
+        The clock starts when the previous request's headers were written, not when its turn
+        was granted, so a request that was slow to go out (a busy event loop) cannot reach the
+        host closer to the next one than the spacing.
         """
-        host = host.lower()
         if self.spacing <= 0:
             return
-        async with self._turns.setdefault(host, asyncio.Lock()):
-            last = self._last_sent.get(host)
+        turn = self._turns.setdefault(host.lower(), asyncio.Lock())
+        await turn.acquire()
+        try:
+            last = self._last_sent.get(host.lower())
             if last is not None and (delay := last + self.spacing - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
-            self._last_sent[host] = time.monotonic()
+        except BaseException:
+            turn.release()
+            raise
+
+    def turn_done(self, host: str) -> None:
+        """The request whose turn it was has been written (or has failed)."""
+        if self.spacing <= 0:
+            return
+        host = host.lower()
+        self._last_sent[host] = time.monotonic()
+        turn = self._turns.get(host)
+        if turn is not None and turn.locked():
+            turn.release()

@@ -289,3 +289,28 @@ def test_parse_workers_score_and_the_daemon_never_loads_the_model(
         [p.scores["border"] for p in expected], abs=1e-12
     )
     assert any(r["flagged"] for r in rows) and not all(r["flagged"] for r in rows)
+
+
+def test_failed_and_timed_out_requests_give_their_host_turn_back(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    routes = {
+        "/hang.xml": Route(200, rss("h"), delay=30),  # outlives the 1 s deadline
+        "/gone.xml": Route(410, b"gone"),
+        **{f"/ok{i}.xml": Route(200, rss(f"k{i}")) for i in range(3)},
+    }
+    with FeedServer(FEEDS, routes) as server:
+        names = ["hang", "gone", "ok0", "ok1", "ok2"]
+        feeds = [{"name": n, "url": server.url(f"{n}.xml")} for n in names]
+        config = config_for(
+            tmp_path, model_dir, feeds, per_host=1, host_spacing="0.2s", timeout="1s"
+        )
+        started = time.monotonic()
+        outcomes = {o.feed: o for o in run_once(config, config.database_path())}
+        elapsed = time.monotonic() - started
+        gaps = [b - a for a, b in zip(server.httpd.starts, server.httpd.starts[1:], strict=False)]
+    assert [outcomes[f"ok{i}"].new for i in range(3)] == [1, 1, 1]
+    assert "timed out" in (outcomes["hang"].error or "")
+    assert "410" in (outcomes["gone"].error or "")
+    assert len(gaps) == 4 and min(gaps) >= 0.15
+    assert elapsed < 8, "a turn was never handed back, or only after a timeout"
