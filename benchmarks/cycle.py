@@ -118,7 +118,9 @@ class Farm:
             *("--urls-file", str(work / "urls.txt")),
         ]
         self.log = open(work / "farm.log", "w", encoding="utf-8")  # noqa: SIM115 - closed in stop
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.proc = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=self.log, text=True, preexec_fn=_observer
+        )
         assert self.proc.stdout is not None
         urls_path = self.proc.stdout.readline().strip()
         control = self.proc.stdout.readline()
@@ -157,6 +159,16 @@ class Farm:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+def _observer() -> None:
+    """Run the farm ahead of the monitor when the machine allows it (root may lower niceness):
+    on two busy cores a farm waiting for a CPU reads requests late and records two arrivals
+    closer together than they were sent, which would misreport the host spacing."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
+    except OSError:
+        pass
 
 
 def optional_settings(args: argparse.Namespace) -> dict[str, Any]:
