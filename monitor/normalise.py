@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from monitor.language import detect_language, primary_language
 from monitor.parser import RawEntry
 from monitor.text import html_to_text, one_line
 from monitor.urls import canonical_url, safe_url
@@ -38,8 +39,14 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def normalise_entry(entry: RawEntry, language: str | None, now: datetime) -> ArticleIn | None:
-    """One storable article, or None when the entry has neither title nor summary."""
+def normalise_entry(
+    entry: RawEntry, language: str | None, now: datetime, feed_language: str | None = None
+) -> ArticleIn | None:
+    """One storable article, or None when the entry has neither title nor summary.
+
+    Its language: `language` (feeds.yaml) if set, else the entry's own, else the feed's
+    (`feed_language`), else detected from the text; primary subtags only ("en-US" -> "en").
+    """
     title = html_to_text(entry.title) if entry.title_is_html else one_line(entry.title)
     summary = html_to_text(entry.summary)
     if not title and not summary:
@@ -59,19 +66,27 @@ def normalise_entry(entry: RawEntry, language: str | None, now: datetime) -> Art
         title=title,
         summary=summary,
         published=iso(published) if published else None,
-        language=language or entry.language,
+        language=(
+            primary_language(language)
+            or primary_language(entry.language)
+            or primary_language(feed_language)
+            or detect_language(f"{title} {summary}")
+        ),
         content_hash=digest,
     )
 
 
 def normalise_entries(
-    entries: Iterable[RawEntry], language: str | None, now: datetime
+    entries: Iterable[RawEntry],
+    language: str | None,
+    now: datetime,
+    feed_language: str | None = None,
 ) -> list[ArticleIn]:
     """Normalise a feed's entries, keeping the first of any repeated key."""
     seen: set[str] = set()
     articles = []
     for entry in entries:
-        article = normalise_entry(entry, language, now)
+        article = normalise_entry(entry, language, now, feed_language)
         if article is not None and article.key not in seen:
             seen.add(article.key)
             articles.append(article)

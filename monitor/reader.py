@@ -37,7 +37,7 @@ def read_feed(
     """The feed's articles, scored by the model saved in `model_path` if one is given.
     ParseError if the body is not a usable feed."""
     parsed = parse_feed(body, headers)
-    articles = normalise_entries(parsed.entries, language, now)
+    articles = normalise_entries(parsed.entries, language, now, parsed.language)
     scored = score_with(model_path, articles) if model_path and articles else None
     version, scores = scored if scored else (None, {})
     return FeedContent(articles, parsed.warning, parsed.ttl, version, scores)
