@@ -48,7 +48,10 @@ COLUMNS = ("precision", "recall", "f1", "support", "tp", "fp", "fn", "tn")
 
 
 def format_report(report: dict[str, Any], title: str = "") -> str:
-    """An aligned plain-text table of an evaluate() result (or a TrainReport.as_dict())."""
+    """An aligned plain-text table of an evaluate() result (or a TrainReport.as_dict()).
+
+    A TrainReport's thresholds, when present, follow in a second table (format_thresholds).
+    """
     rows = [(label, report["per_label"][label]) for label in report["per_label"]]
     rows.append(("flag (any)", report["flag"]))
     rows += [(f"  lang {lang}", m) for lang, m in report.get("per_lang", {}).items()]
@@ -56,6 +59,24 @@ def format_report(report: dict[str, Any], title: str = "") -> str:
     lines = [title] if title else []
     lines.append(" ".join([" " * width, *(f"{c:>9}" for c in COLUMNS)]).rstrip())
     lines += [" ".join([name.ljust(width), *format_cells(m)]).rstrip() for name, m in rows]
+    if report.get("thresholds"):
+        lines.append(format_thresholds(report))
+    return "\n".join(lines)
+
+
+def format_thresholds(report: dict[str, Any]) -> str:
+    """Each label's threshold with the out-of-fold precision and recall at it (a TrainReport)."""
+    thresholds = report["thresholds"]
+    if report.get("rule", "target_recall") == "target_recall":
+        title = f"thresholds for out-of-fold recall >= {report.get('target_recall'):.2f}"
+    else:
+        title = "thresholds for the best out-of-fold F1"
+    width = max(len(label) for label in thresholds)
+    columns = ("threshold", "precision", "recall")
+    lines = [title, " ".join([" " * width, *(f"{c:>9}" for c in columns)])]
+    for label, figures in thresholds.items():
+        cells = [f"{figures[c]:9.3f}" for c in columns]
+        lines.append(" ".join([label.ljust(width), *cells]))
     return "\n".join(lines)
 
 

@@ -6,6 +6,8 @@
   unit that generalises; 2-grams already spell most terms (脱北, 遣返, 边境, 국경, 북송).
 - ``latin_char``: character 4-grams inside Latin words, which tie together defector / defected /
   defection and repatriate / repatriation without a stemmer.
+- ``kw``: not TF-IDF but 0/1 indicators of the analyst's keyword alert (keyword_features.py): North
+  Korea AND a defection / repatriation / border term, in all four languages.
 
 Splitting the scripts keeps each article's n-gram count low: scoring is dominated by generating
 n-grams, and character n-grams over English text would cost three times as much for no gain in
@@ -23,9 +25,11 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-# Scoring a saved model needs none of this module, only fields.py, fitted.py and fast_tfidf.py.
+# Scoring a saved model needs none of this module, only fields.py, fitted.py, fast_tfidf.py,
+# keyword_features.py and calibration.py.
 from .fields import FIELDS, NOT_CJK, NOT_LATIN, Pair, field_texts, normalize
 from .fitted import TRANSFORM_PARAMS, View, export_views, stacked_feature_names, stacked_transform
+from .keyword_features import DEFAULT_FEATURES, DEFAULT_VALUE, KeywordFeatures
 
 __all__ = [
     "FIELDS",
@@ -51,11 +55,15 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         cjk_ngram: tuple[int, int] = (1, 3),
         latin_ngram: tuple[int, int] = (4, 4),
         min_df: int = 2,
+        keywords: tuple[str, ...] = DEFAULT_FEATURES,
+        keyword_value: float = DEFAULT_VALUE,
     ) -> None:
         self.word_ngram = word_ngram
         self.cjk_ngram = cjk_ngram
         self.latin_ngram = latin_ngram
         self.min_df = min_df
+        self.keywords = keywords
+        self.keyword_value = keyword_value
 
     def views(self) -> list[View]:
         word = vectorizer_params("word", self.word_ngram, self.min_df)
@@ -72,14 +80,19 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         self.vectorizers_ = [
             (view, TfidfVectorizer(**view.params).fit(fields[view.field])) for view in self.views()
         ]
+        self.keywords_ = (
+            KeywordFeatures(features=self.keywords, value=self.keyword_value)
+            if self.keywords
+            else None
+        )
         return self
 
     def transform(self, X: Sequence[Pair]) -> sp.csr_matrix:
         # fast_tfidf gives the same matrix as each vectoriser's transform, about 3x faster.
-        return stacked_transform(self.vectorizers_, X)
+        return stacked_transform(self.vectorizers_, X, self.keywords_)
 
     def feature_names(self) -> list[str]:
-        return stacked_feature_names(self.vectorizers_)
+        return stacked_feature_names(self.vectorizers_, self.keywords_)
 
 
 def vectorizer_params(analyzer: str, ngram: Sequence[int], min_df: int) -> dict[str, Any]:

@@ -8,7 +8,11 @@ as ``features.TextFeatures`` does, so a loaded model scores without scikit-learn
 whose parameters fast_tfidf does not support (none that TextFeatures makes) builds a
 TfidfVectorizer with the same vocabulary and idf, importing scikit-learn then and only then.
 
-Training still fits ``features.TextFeatures``; ``export_views`` describes either kind for saving.
+The keyword indicators (keyword_features.KeywordFeatures, the ``kw`` block after the views) need
+no scikit-learn either way and are the same object in both.
+
+Training still fits ``features.TextFeatures``; ``export_views`` and ``export_keywords`` describe
+either kind for saving.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import scipy.sparse as sp
 
 from . import fast_tfidf
 from .fields import FIELDS, Pair, field_texts
+from .keyword_features import KeywordFeatures
 
 # TfidfVectorizer parameters that change how a fitted vectoriser transforms text; with a fixed
 # vocabulary and idf_ these are all that is needed to rebuild it. These are the ones saved.
@@ -132,19 +137,29 @@ class FittedView:
 
 
 class FittedFeatures:
-    """Fitted views stacked side by side, as TextFeatures.transform stacks them."""
+    """Fitted views stacked side by side, as TextFeatures.transform stacks them.
+
+    ``keywords_`` is the keyword indicator block (keyword_features.KeywordFeatures) placed after
+    the TF-IDF views, or None for a model trained without it (every model saved in format 1).
+    """
 
     def __init__(
-        self, params: Mapping[str, Any], vectorizers: Sequence[tuple[View, FittedView]]
+        self,
+        params: Mapping[str, Any],
+        vectorizers: Sequence[tuple[View, FittedView]],
+        keywords: KeywordFeatures | None = None,
     ) -> None:
         if not isinstance(params, Mapping):
             raise TypeError(f"feature parameters must be a mapping, not {type(params).__name__}")
         self.params = dict(params)
         self.vectorizers_ = list(vectorizers)
+        self.keywords_ = keywords
         self._names: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
         views = ", ".join(f"{view.name}={len(vec.vocabulary_)}" for view, vec in self.vectorizers_)
+        if self.keywords_ is not None:
+            views += f", kw={len(self.keywords_)}"
         return f"FittedFeatures({views})"
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -152,27 +167,44 @@ class FittedFeatures:
         return dict(self.params)
 
     def transform(self, X: Sequence[Pair]) -> sp.csr_matrix:
-        return stacked_transform(self.vectorizers_, X)
+        return stacked_transform(self.vectorizers_, X, self.keywords_)
 
     def feature_names(self) -> list[str]:
         if self._names is None:
-            self._names = tuple(stacked_feature_names(self.vectorizers_))
+            self._names = tuple(stacked_feature_names(self.vectorizers_, self.keywords_))
         return list(self._names)
 
 
-def stacked_transform(vectorizers: Sequence[tuple[View, Any]], X: Sequence[Pair]) -> sp.csr_matrix:
-    """Each view's TF-IDF matrix of its field of X, side by side in view order."""
+def stacked_transform(
+    vectorizers: Sequence[tuple[View, Any]],
+    X: Sequence[Pair],
+    keywords: KeywordFeatures | None = None,
+) -> sp.csr_matrix:
+    """Each view's TF-IDF matrix of its field of X, side by side in view order, then keywords."""
     fields = field_texts(X)
     blocks = [fast_tfidf.transform(vec, fields[view.field]) for view, vec in vectorizers]
+    if keywords is not None:
+        blocks.append(keywords.transform(fields["text"]))
     return sp.hstack(blocks, format="csr")
 
 
-def stacked_feature_names(vectorizers: Sequence[tuple[View, Any]]) -> list[str]:
-    """``view:term`` for every column of stacked_transform()."""
+def stacked_feature_names(
+    vectorizers: Sequence[tuple[View, Any]], keywords: KeywordFeatures | None = None
+) -> list[str]:
+    """``view:term`` for every column of stacked_transform(), then ``kw:group&group``."""
     names: list[str] = []
     for view, vec in vectorizers:
         names.extend(f"{view.name}:{term}" for term in vec.get_feature_names_out())
+    if keywords is not None:
+        names.extend(keywords.feature_names())
     return names
+
+
+def n_features(features: Any) -> int:
+    """Columns of features.transform(): the views' vocabularies and the keyword indicators."""
+    total = sum(len(vec.vocabulary_) for _, vec in features.vectorizers_)
+    keywords = getattr(features, "keywords_", None)
+    return total + (len(keywords) if keywords is not None else 0)
 
 
 def checked_vocabulary(name: str, vocabulary: Mapping[str, int]) -> dict[str, int]:
@@ -216,11 +248,24 @@ def export_views(features: Any) -> tuple[list[dict[str, Any]], dict[str, np.ndar
     return described, idfs
 
 
+def export_keywords(features: Any) -> dict[str, Any] | None:
+    """JSON-ready state of the keyword block of features, None if it has none."""
+    keywords = getattr(features, "keywords_", None)
+    return None if keywords is None else keywords.state()
+
+
 def restore_features(
-    params: dict[str, Any], views: list[dict[str, Any]], idfs: dict[str, np.ndarray]
+    params: dict[str, Any],
+    views: list[dict[str, Any]],
+    idfs: dict[str, np.ndarray],
+    keywords: Mapping[str, Any] | None = None,
 ) -> FittedFeatures:
-    """Fitted features from export_views() output; ValueError/KeyError/TypeError if malformed."""
-    return FittedFeatures(params, [restore_view(described, idfs) for described in views])
+    """Fitted features from export_views() (and export_keywords()) output.
+
+    ValueError/KeyError/TypeError if malformed.
+    """
+    restored = None if keywords is None else KeywordFeatures.from_state(keywords)
+    return FittedFeatures(params, [restore_view(described, idfs) for described in views], restored)
 
 
 def restore_view(described: dict[str, Any], idfs: dict[str, np.ndarray]) -> tuple[View, FittedView]:

@@ -1,8 +1,9 @@
 """Saving and loading models as JSON and plain numpy arrays: no pickle anywhere.
 
 A model lives in ``<directory>/<version>/``: ``model.json`` holds the version, labels, thresholds,
-metadata, feature parameters and vocabularies; ``arrays.npz`` holds each view's idf vector, the
-coefficient matrix and the intercepts.
+the calibration (Platt a, b per label), metadata, feature parameters, vocabularies and the keyword
+groups' regular expressions; ``arrays.npz`` holds each view's idf vector, the coefficient matrix
+and the intercepts.
 
 Saving takes a trained model (features.TextFeatures) or a loaded one; loading gives features as
 fitted.FittedFeatures, so that loading and scoring do not import scikit-learn.
@@ -21,10 +22,14 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
-from .fitted import export_views, restore_features
+from .fitted import export_keywords, export_views, n_features, restore_features
 from .model import Model
 
-FORMAT = 1
+# Format 2 added the Platt calibration ("calibration") and the keyword indicators
+# ("features"/"keywords"). Format 1 models (saved before) still load and score as they were
+# trained: no keyword block, and the plain sigmoid of the logit compared with their thresholds.
+FORMAT = 2
+READABLE_FORMATS = (1, 2)
 MODEL_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 IDF_PREFIX = "idf_"
@@ -54,8 +59,18 @@ def model_state(model: Model) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "version": model.version,
         "labels": list(model.labels),
         "thresholds": model.thresholds,
+        # label -> [a, b]: probability = sigmoid(a * logit + b); null for an uncalibrated model.
+        "calibration": (
+            None
+            if model.calibration is None
+            else {label: list(model.calibration[label]) for label in model.labels}
+        ),
         "metadata": model.metadata,
-        "features": {"params": model.features.get_params(), "views": views},
+        "features": {
+            "params": model.features.get_params(),
+            "views": views,
+            "keywords": export_keywords(model.features),
+        },
     }
     arrays = {f"{IDF_PREFIX}{name}": idf for name, idf in idfs.items()}
     arrays.update(coef=model.coef, intercept=model.intercept)
@@ -87,8 +102,12 @@ def read_document(path: Path) -> dict[str, Any]:
         raise ModelError(f"{path.parent}: not a saved model ({path.name} is missing)") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: unreadable model file: {exc}") from exc
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a model file of format {FORMAT}")
+    if not isinstance(document, dict) or document.get("format") not in READABLE_FORMATS:
+        found = document.get("format") if isinstance(document, dict) else None
+        raise ModelError(
+            f"{path}: not a model file of a known format (found {found!r}, this version reads "
+            f"{', '.join(map(str, READABLE_FORMATS))})"
+        )
     return document
 
 
@@ -109,11 +128,16 @@ def model_from_state(document: dict[str, Any], arrays: dict[str, np.ndarray]) ->
         for name, array in arrays.items()
         if name.startswith(IDF_PREFIX)
     }
-    features = restore_features(document["features"]["params"], document["features"]["views"], idfs)
+    described = document["features"]
+    old = document["format"] == 1
+    features = restore_features(
+        described["params"], described["views"], idfs, None if old else described["keywords"]
+    )
     model = Model(
         version=document["version"],
         labels=document["labels"],
         thresholds=document["thresholds"],
+        calibration=None if old else document["calibration"],
         features=features,
         coef=arrays["coef"],
         intercept=arrays["intercept"],
@@ -124,12 +148,12 @@ def model_from_state(document: dict[str, Any], arrays: dict[str, np.ndarray]) ->
 
 
 def check_shapes(model: Model) -> None:
-    n_features = sum(len(vec.vocabulary_) for _, vec in model.features.vectorizers_)
-    expected = (len(model.labels), n_features)
+    columns = n_features(model.features)
+    expected = (len(model.labels), columns)
     if model.coef.shape != expected or model.intercept.shape != (len(model.labels),):
         raise ValueError(
             f"coef {model.coef.shape} and intercept {model.intercept.shape} do not match "
-            f"{len(model.labels)} labels and {n_features} features"
+            f"{len(model.labels)} labels and {columns} features"
         )
 
 

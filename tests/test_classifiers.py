@@ -16,6 +16,7 @@ from classifiers import (
     KeywordClassifier,
     ModelError,
     Prediction,
+    cross_validate,
     evaluate,
     format_report,
     load_jsonl,
@@ -23,6 +24,7 @@ from classifiers import (
     train,
 )
 from classifiers.thresholds import best_f1_threshold
+from classifiers.training import DEFAULT_PARAMS
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -30,15 +32,16 @@ ROOT = Path(__file__).parents[1]
 LABELLED = ROOT / "tests" / "data" / "labelled.jsonl"
 NOW = datetime(2026, 11, 29, 10, 15, 0, tzinfo=UTC)
 
-# Floors sit about 0.05 below the figures measured when they were pinned: cross-validation on the
-# seed corpus (1,178 examples, 5 folds, seed 0) and the held-out labelled set (80 items).
+# Floors sit about 0.03 below the figures measured when they were pinned: cross-validation on the
+# seed corpus (1,854 examples, 5 folds, seed 0, thresholds for recall 0.95) and the labelled set
+# written for the tests (80 items, never trained on).
 CV_F1_FLOORS = {
-    "defectors": 0.85,  # measured 0.903
-    "repatriation": 0.87,  # measured 0.920
-    "border": 0.85,  # measured 0.898
-    "flag": 0.89,  # measured 0.939
+    "defectors": 0.94,  # measured 0.966
+    "repatriation": 0.93,  # measured 0.958
+    "border": 0.89,  # measured 0.922
+    "flag": 0.945,  # measured 0.973
 }
-LABELLED_FLAG_F1_FLOOR = 0.92  # measured 0.969
+LABELLED_FLAG_F1_FLOOR = 0.95  # measured 1.000 (keyword baseline: 0.918)
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +189,14 @@ def test_cross_validated_f1_meets_the_floor(report, seed):
     for label in LABELS:
         assert report.per_label[label]["f1"] >= CV_F1_FLOORS[label], (label, report.per_label)
     assert report.flag["f1"] >= CV_F1_FLOORS["flag"], report.flag
+
+
+def test_the_keyword_view_earns_its_place_in_cross_validation(report, seed):
+    """Kept because it helps: measured flag F1 0.973 with it, 0.950 without (border 0.922 / 0.898)."""
+    params = {**DEFAULT_PARAMS, "features": {**DEFAULT_PARAMS["features"], "keywords": ()}}
+    without = cross_validate(seed, folds=5, seed=0, params=params)
+    assert report.flag["f1"] >= without.flag["f1"] + 0.01, (report.flag, without.flag)
+    assert report.per_label["border"]["f1"] >= without.per_label["border"]["f1"]
 
 
 def test_flag_f1_on_the_labelled_set_meets_the_floor(model):
@@ -365,3 +376,14 @@ def test_classifiers_import_neither_monitor_nor_storage():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_train_report_prints_its_thresholds_after_the_metrics(report):
+    lines = format_report(report.as_dict(), "cv").splitlines()
+    at = lines.index("thresholds for out-of-fold recall >= 0.95")
+    assert lines[at + 1].split() == ["threshold", "precision", "recall"]
+    for label, line in zip(LABELS, lines[at + 2 :], strict=True):
+        figures = report.thresholds[label]
+        expected = [label, *(f"{figures[c]:.3f}" for c in ("threshold", "precision", "recall"))]
+        assert line.split() == expected
+    assert "thresholds" not in format_report({"per_label": report.per_label, "flag": report.flag})

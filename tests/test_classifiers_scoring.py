@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,10 +47,14 @@ from classifiers import load_model
 model = load_model(sys.argv[1])
 predictions = model.predict([tuple(pair) for pair in json.loads(sys.argv[2])])
 explained = model.explain(*json.loads(sys.argv[2])[0])
+terms = model.predict([tuple(pair) for pair in json.loads(sys.argv[2])], explain=True)
+batch = model.explain_many([tuple(pair) for pair in json.loads(sys.argv[2])])
 from classifiers import fast_tfidf
 print(json.dumps({
     "flagged": [p.flagged for p in predictions],
     "explained": explained,
+    "terms": [p.terms for p in terms],
+    "batch": batch,
     "fast": all(fast_tfidf.supports(vec) for _, vec in model.features.vectorizers_),
     "modules": sorted(sys.modules),
 }))
@@ -98,6 +103,11 @@ def test_loading_and_scoring_do_not_import_scikit_learn(seed_model_dir: Path):
     assert result["fast"]
     assert result["flagged"][0] and not result["flagged"][5]
     assert any(result["explained"].values())
+    assert any(
+        name.startswith("kw:") for names in result["explained"].values() for name, _ in names
+    )
+    assert result["terms"][0] and not result["terms"][5]
+    assert [list(e) for e in result["batch"]] == [list(t) for t in result["terms"]]
 
 
 def test_a_loaded_model_scores_as_the_trained_one(model, loaded, pairs):
@@ -106,6 +116,7 @@ def test_a_loaded_model_scores_as_the_trained_one(model, loaded, pairs):
     assert np.abs(loaded.scores(pairs) - model.scores(pairs)).max() < 1e-12
     assert loaded.predict(pairs) == model.predict(pairs)
     assert loaded.features.feature_names() == model.features.feature_names()
+    assert loaded.explain_many(PROBES) == model.explain_many(PROBES)
     for title, summary in PROBES:
         got, expected = loaded.explain(title, summary), model.explain(title, summary)
         assert got.keys() == expected.keys()
@@ -154,8 +165,10 @@ def test_a_loaded_model_saved_again_is_the_same_model(model, saved, loaded, pair
     assert reloaded.metadata == loaded.metadata and reloaded.thresholds == loaded.thresholds
 
 
-def test_a_saved_model_scores_as_the_vectorisers_loading_used_to_rebuild(saved, loaded, pairs):
-    """The format is unchanged: rebuild each view as load_model did before FittedFeatures."""
+def test_a_saved_model_scores_as_its_files_say(saved, loaded, pairs):
+    """Rebuild the model from its files by hand: each view a TfidfVectorizer as load_model once
+    made it, the keyword indicators by the keyword alert's own regular expressions, the logits
+    through the Platt calibration."""
     document = json.loads((saved / "model.json").read_text(encoding="utf-8"))
     with np.load(saved / "arrays.npz") as npz:
         arrays = {name: npz[name] for name in npz.files}
@@ -167,8 +180,21 @@ def test_a_saved_model_scores_as_the_vectorisers_loading_used_to_rebuild(saved, 
         vec = TfidfVectorizer(**params, vocabulary=described["vocabulary"], dtype=np.float64)
         vec.idf_ = arrays[f"idf_{described['name']}"]
         blocks.append(vec.transform(fields[described["field"]]))
+    keywords = document["features"]["keywords"]
+    groups = {name: re.compile(p, re.IGNORECASE) for name, p in keywords["groups"].items()}
+    indicators = [
+        [
+            all(groups[g].search(text) for g in feature.split("&"))
+            for feature in keywords["features"]
+        ]
+        for text in fields["text"]
+    ]
+    blocks.append(sp.csr_matrix(np.array(indicators, dtype=np.float64) * keywords["value"]))
     X = sp.hstack(blocks, format="csr")
-    expected = 1 / (1 + np.exp(-(np.asarray(X @ arrays["coef"].T) + arrays["intercept"])))
+    logits = np.asarray(X @ arrays["coef"].T) + arrays["intercept"]
+    np.testing.assert_allclose(loaded.logits(pairs), logits, rtol=0, atol=1e-12)
+    a, b = np.array([document["calibration"][label] for label in document["labels"]]).T
+    expected = 1 / (1 + np.exp(-(a * logits + b)))
     assert np.abs(loaded.scores(pairs) - expected).max() < 1e-12
 
 

@@ -57,9 +57,12 @@ UNKNOWN: list[Pair] = [
 
 
 def sklearn_transform(features: TextFeatures, pairs: list[Pair]) -> sp.csr_matrix:
-    """TextFeatures.transform as it was: scikit-learn's own transform for every view."""
+    """TextFeatures.transform as it was: scikit-learn's own transform for every view (and the
+    keyword indicators, which are not TF-IDF)."""
     fields = field_texts(pairs)
     blocks = [vec.transform(fields[view.field]) for view, vec in features.vectorizers_]
+    if features.keywords_ is not None:
+        blocks.append(features.keywords_.transform(fields["text"]))
     return sp.hstack(blocks, format="csr")
 
 
