@@ -18,7 +18,8 @@ if TYPE_CHECKING:
         needs_classifying,
         unclassified_articles,
     )
-    from .classifications import save_classification
+    from .audit import audit_population, audit_weeks, record_audit
+    from .classifications import decode_why, save_classification
     from .db import StorageError, applied_migrations, open_db
     from .feeds import (
         FeedNotFound,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
         sync_feeds,
     )
     from .polls import PollRecord, PollSaved, save_poll
-    from .queue import article_view, review_queue, week_digest
+    from .queue import ORDERS, article_view, review_queue, week_digest
     from .records import ArticleIn, ClassificationIn
     from .reviews import (
         VERDICTS,
@@ -53,6 +54,10 @@ _WHERE = {
     "needs_classifying": "articles",
     "unclassified_articles": "articles",
     "ClassificationIn": "records",
+    "audit_population": "audit",
+    "audit_weeks": "audit",
+    "record_audit": "audit",
+    "decode_why": "classifications",
     "save_classification": "classifications",
     "StorageError": "db",
     "applied_migrations": "db",
@@ -70,6 +75,7 @@ _WHERE = {
     "PollRecord": "polls",
     "PollSaved": "polls",
     "save_poll": "polls",
+    "ORDERS": "queue",
     "article_view": "queue",
     "review_queue": "queue",
     "week_digest": "queue",
@@ -82,6 +88,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "ORDERS",
     "VERDICTS",
     "ArticleIn",
     "ClassificationIn",
@@ -96,7 +103,10 @@ __all__ = [
     "applied_migrations",
     "article_outlets",
     "article_view",
+    "audit_population",
+    "audit_weeks",
     "count_articles",
+    "decode_why",
     "find_matches",
     "due_feeds",
     "enabled_feeds",
@@ -107,6 +117,7 @@ __all__ = [
     "needs_classifying",
     "new_articles_since",
     "open_db",
+    "record_audit",
     "review_queue",
     "reviewed_examples",
     "save_classification",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 
 import sqlite_utils
 
@@ -29,6 +30,8 @@ def save_classification(
         "labels": json.dumps(list(result.labels)),
         "flagged": int(result.flagged),
         "classified_at": now,
+        "why": _why_json(result.why),
+        "margin": result.margin,
     }
     for label in SCORED_LABELS:
         row[f"score_{label}"] = float(result.scores.get(label, 0.0))
@@ -46,3 +49,26 @@ def save_classification(
     db.execute("update articles set classification_id = ? where id = ?", [class_id, article_id])
     assert class_id is not None
     return class_id
+
+
+def _why_json(why: Mapping[str, Sequence[str]]) -> str | None:
+    """{label: [term, ...]} as JSON, None when there is nothing to explain."""
+    cleaned = {label: list(terms) for label, terms in why.items() if terms}
+    return json.dumps(cleaned, ensure_ascii=False) if cleaned else None
+
+
+def decode_why(text: str | None) -> dict[str, list[str]]:
+    """The stored why column back as {label: [term, ...]}; {} when absent or unreadable."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(label): [str(term) for term in terms]
+        for label, terms in value.items()
+        if isinstance(terms, list)
+    }

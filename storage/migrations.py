@@ -157,3 +157,37 @@ def m006_feed_politeness_state(db: sqlite_utils.Database) -> None:
 @MIGRATIONS()
 def m007_feed_encoding(db: sqlite_utils.Database) -> None:
     db["feeds"].add_column("encoding", str)  # overrides the charset the server declares
+
+
+@MIGRATIONS()
+def m008_classification_why_and_margin(db: sqlite_utils.Database) -> None:
+    classifications = db["classifications"]
+    classifications.add_column("why", str)  # JSON {label: [term, ...]}, flagged articles only
+    classifications.add_column("margin", float)  # max over labels of score - threshold
+
+
+@MIGRATIONS()
+def m009_create_audits(db: sqlite_utils.Database) -> None:
+    # One row per `monitor audit`: the window it sampled and how many unflagged articles it held.
+    db["audits"].create(
+        {
+            "id": int,
+            "sampled_at": str,
+            "week": str,  # ISO week most of the window falls in, e.g. 2026-W48
+            "window_start": str,
+            "window_end": str,
+            "unflagged": int,  # unflagged articles dated in the window when it was sampled
+            "share": float,
+            "seed": int,
+        },
+        pk="id",
+        not_null={"sampled_at", "week", "window_start", "window_end", "unflagged"},
+    )
+    # Unflagged articles drawn for review; an article is drawn at most once.
+    db["audit_samples"].create(
+        {"article_id": int, "audit_id": int, "sampled_at": str, "week": str},
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id"), ("audit_id", "audits", "id")],
+        not_null={"audit_id", "sampled_at", "week"},
+    )
+    db["audit_samples"].create_index(["week"])

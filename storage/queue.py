@@ -7,12 +7,23 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.classifications import decode_why
+
+ORDERS = ("score", "uncertain", "date")
+_ORDER_BY = {
+    "score": "c.score desc, sort_time desc, a.id",
+    "date": "sort_time desc, a.id desc",
+    # nearest the flag decision first: |max over labels of (score - threshold)|
+    "uncertain": "c.margin is null, abs(c.margin), c.score desc, a.id",
+}
+
 _ARTICLE_COLUMNS = """
     a.id, a.title, a.summary, a.url, a.published, a.fetched, a.language,
     coalesce(a.published, a.fetched) as sort_time,
     f.name as source,
     c.score, c.score_defectors, c.score_repatriation, c.score_border,
-    c.labels as model_labels, c.flagged, c.model_version,
+    c.labels as model_labels, c.flagged, c.model_version, c.why, c.margin,
+    au.week as audit_week,
     r.id as review_id, r.verdict, r.labels as review_labels, r.note, r.reviewed_at
 """
 
@@ -20,6 +31,7 @@ _ARTICLE_JOINS = """
     from articles a
     join feeds f on f.id = a.feed_id
     left join classifications c on c.id = a.classification_id
+    left join audit_samples au on au.article_id = a.id
     left join reviews r on r.id = (
         select max(r2.id) from reviews r2 where r2.article_id = a.id
     )
@@ -30,6 +42,7 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     row["model_labels"] = json.loads(row["model_labels"] or "[]")
     row["review_labels"] = json.loads(row["review_labels"] or "[]")
     row["labels"] = row["review_labels"] if row["verdict"] == "relevant" else row["model_labels"]
+    row["why"] = decode_why(row["why"])
     row["scores"] = {
         label: row[f"score_{label}"]
         for label in ("defectors", "repatriation", "border")
@@ -39,13 +52,34 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def review_queue(
-    db: sqlite_utils.Database, *, limit: int | None = None, include_reviewed: bool = False
+    db: sqlite_utils.Database,
+    *,
+    limit: int | None = None,
+    include_reviewed: bool = False,
+    order: str = "score",
+    audit: bool = False,
 ) -> list[dict[str, Any]]:
-    """Flagged articles without a verdict, highest score first, newest first on ties."""
-    where = "where c.flagged = 1" + ("" if include_reviewed else " and r.id is null")
-    sql = (
-        f"select {_ARTICLE_COLUMNS} {_ARTICLE_JOINS} {where} order by c.score desc, sort_time desc"
-    )
+    """Articles waiting for a verdict, in `order`:
+
+    - ``score``: flagged articles, highest score first, newest first on ties;
+    - ``date``: flagged articles, newest first;
+    - ``uncertain``: flagged and unflagged articles, the one whose flag decision is nearest
+      its threshold first (articles scored before margins were stored come last).
+
+    `audit`: the articles drawn by `monitor audit` instead, flagged or not, in `order`.
+    """
+    if order not in _ORDER_BY:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+    if audit:
+        clauses = ["au.article_id is not null"]
+    elif order == "uncertain":
+        clauses = ["(c.flagged = 1 or c.margin is not null)"]
+    else:
+        clauses = ["c.flagged = 1"]
+    if not include_reviewed:
+        clauses.append("r.id is null")
+    where = "where " + " and ".join(clauses)
+    sql = f"select {_ARTICLE_COLUMNS} {_ARTICLE_JOINS} {where} order by {_ORDER_BY[order]}"
     if limit:
         sql += f" limit {int(limit)}"
     return [_decode(row) for row in db.query(sql)]

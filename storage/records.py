@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -26,3 +26,8 @@ class ClassificationIn:
     scores: Mapping[str, float]
     labels: tuple[str, ...]
     flagged: bool
+    # label -> the terms of the text that raised that label's score most (flagged articles)
+    why: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # max over labels of (score - that label's threshold): >= 0 flagged; near 0 unsure.
+    # None when unknown (scored before margins were stored, or by a model without thresholds)
+    margin: float | None = None

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.classifications import SCORED_LABELS
+
 VERDICTS = ("relevant", "not-relevant")
 
 
@@ -24,18 +26,24 @@ def add_review(
     labels: Sequence[str] | None = None,
     note: str | None = None,
 ) -> int:
-    """Record a verdict and return its id. Labels default to the model's current labels."""
+    """Record a verdict and return its id.
+
+    Labels default to the model's current labels; an article the model did not flag (an audit
+    sample, say) that is marked relevant gets the label the model rated highest, so that the
+    verdict teaches the next model something (correct it with `labels`).
+    """
     if verdict not in VERDICTS:
         raise ReviewError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+    scores = ", ".join(f"c.score_{label}" for label in SCORED_LABELS)
     row = db.execute(
-        "select a.id, c.labels from articles a left join classifications c"
+        f"select a.id, c.labels, {scores} from articles a left join classifications c"
         " on c.id = a.classification_id where a.id = ?",
         [article_id],
     ).fetchone()
     if row is None:
         raise ReviewError(f"no article with id {article_id}")
     if labels is None:
-        labels = json.loads(row[1] or "[]") if verdict == "relevant" else []
+        labels = _default_labels(row[1], row[2:]) if verdict == "relevant" else []
     if note is None:
         previous = latest_review(db, article_id)
         note = previous["note"] if previous else ""
@@ -47,6 +55,14 @@ def add_review(
         )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
+
+
+def _default_labels(model_labels: str | None, scores: Sequence[float | None]) -> list[str]:
+    labels = json.loads(model_labels or "[]")
+    if labels:
+        return list(labels)
+    scored = [(s, label) for label, s in zip(SCORED_LABELS, scores, strict=True) if s is not None]
+    return [max(scored)[1]] if scored else []
 
 
 def undo_review(db: sqlite_utils.Database, review_id: int) -> None:

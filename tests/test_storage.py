@@ -76,13 +76,15 @@ def test_wal_busy_timeout_and_named_migrations(db) -> None:
         "m005_create_polls",
         "m006_feed_politeness_state",
         "m007_feed_encoding",
+        "m008_classification_why_and_margin",
+        "m009_create_audits",
     ]
 
 
 def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
     storage.open_db(tmp_path / "x.db").close()
     again = storage.open_db(tmp_path / "x.db")
-    assert len(storage.applied_migrations(again)) == 7
+    assert len(storage.applied_migrations(again)) == 9
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
@@ -261,3 +263,33 @@ def test_matches_looked_up_once_store_the_same_as_lookups(db, precomputed: bool)
     keys = db.execute("select key from sightings where article_id = ? order by key", [g2])
     assert [r[0] for r in keys.fetchall()] == ["g2", "g3"]
     assert storage.article_outlets(db, 1) == ["B", "A"]
+
+
+def test_review_queue_orders_by_margin_or_date(db) -> None:
+    from dataclasses import replace
+
+    results = {  # title: (classification, published day)
+        "sure": (ClassificationIn({"defectors": 0.95}, ("defectors",), True, margin=0.45), 1),
+        "close": (ClassificationIn({"border": 0.52}, ("border",), True, margin=0.02), 3),
+        "miss": (ClassificationIn({"border": 0.45}, (), False, margin=-0.05), 4),
+        "far": (ClassificationIn({"border": 0.01}, (), False, margin=-0.49), 5),
+        "old": (ClassificationIn({"defectors": 0.7}, ("defectors",), True), 2),  # no margin
+    }
+    items = [
+        replace(article(t, title=t), published=f"2026-11-2{day}T00:00:00Z")
+        for t, (_, day) in results.items()
+    ]
+    scores = {t: result for t, (result, _) in results.items()}
+    storage.save_poll(db, poll(feed_id(db, "A")), items, scores, "v1")
+    order = {o: [r["title"] for r in storage.review_queue(db, order=o)] for o in storage.ORDERS}
+    assert order == {
+        "uncertain": ["close", "miss", "sure", "far", "old"],
+        "score": ["sure", "old", "close"],
+        "date": ["close", "old", "sure"],
+    }
+    assert [r["margin"] for r in storage.review_queue(db, order="uncertain", limit=2)] == [
+        0.02,
+        -0.05,
+    ]
+    with pytest.raises(ValueError, match="order must be one of score, uncertain, date"):
+        storage.review_queue(db, order="random")
