@@ -158,19 +158,25 @@ def run(ctx: Context, once: bool) -> None:
 def status(ctx: Context, fmt: str) -> None:
     """Per-feed health: state, last success, last error, failures, next poll, articles.
 
+    Under the table, once `monitor audit` samples have been reviewed: the estimate of relevant
+    stories a week the classifier misses (JSON: `monitor audit --estimate --format json`).
+
     \b
     Example:
       monitor status --format json
     """
     from datetime import timedelta
 
+    from monitor.audit import current_estimate, format_estimate, missed_estimates
     from monitor.normalise import iso
     from monitor.pipeline import utc_now
     from monitor.report import format_status
 
     db = ctx.open_db()
     week_ago = iso(utc_now() - timedelta(days=7))
-    click.echo(format_status(storage.feed_health(db, week_ago), fmt))
+    estimates = missed_estimates(db)
+    footer = format_estimate(current_estimate(estimates)) if estimates else None
+    click.echo(format_status(storage.feed_health(db, week_ago), fmt, footer))
 
 
 @cli.group()
@@ -219,7 +225,8 @@ def pause(ctx: Context, name: str, reason: str) -> None:
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most this many.")
 @pass_ctx
 def flagged(ctx: Context, fmt: str, limit: int | None) -> None:
-    """Flagged stories not yet reviewed, highest score first.
+    """Flagged stories not yet reviewed, highest score first, with the terms that drove
+    their labels (why: the strongest per label in the table, all of them in CSV and JSON).
 
     \b
     Example:
@@ -233,19 +240,30 @@ def flagged(ctx: Context, fmt: str, limit: int | None) -> None:
 
 @cli.command()
 @click.option("--all", "include_reviewed", is_flag=True, help="Include stories already reviewed.")
+@click.option(
+    "--order",
+    type=click.Choice(storage.ORDERS),
+    default="score",
+    show_default=True,
+    help="score: highest first; date: newest first; uncertain: flagged and unflagged stories"
+    " nearest the flag threshold first (where the model most needs a verdict).",
+)
+@click.option("--audit", is_flag=True, help="Review the unflagged stories `monitor audit` drew.")
 @pass_ctx
-def review(ctx: Context, include_reviewed: bool) -> None:
+def review(ctx: Context, include_reviewed: bool, order: str, audit: bool) -> None:
     """Review the flagged queue in a keyboard-driven terminal UI.
 
     \b
     Keys: j/k move, Enter detail, r relevant, n not relevant, u undo, q quit.
-    Example:
+    Examples:
       monitor review
+      monitor review --order uncertain    # the verdicts that teach the model most
+      monitor review --audit              # the random sample of unflagged stories
     """
     from monitor.tui import run_review
 
     ctx.open_db().close()
-    run_review(ctx.db_path, include_reviewed=include_reviewed)
+    run_review(ctx.db_path, include_reviewed=include_reviewed, order=order, audit=audit)
 
 
 @cli.command()
@@ -294,16 +312,29 @@ def _parse_labels(text: str) -> list[str]:
 @click.option(
     "--all", "include_rejected", is_flag=True, help="Include stories marked not relevant."
 )
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the week's summary (stories, missed-stories estimate) as JSON to FILE.",
+)
 @pass_ctx
-def digest(ctx: Context, week: str | None, out: str | None, include_rejected: bool) -> None:
-    """CSV of one ISO week's flagged stories (UTF-8, RFC 4180).
+def digest(
+    ctx: Context, week: str | None, out: str | None, include_rejected: bool, summary: str | None
+) -> None:
+    """CSV of one ISO week's flagged stories (UTF-8, RFC 4180), with a `why` column: the
+    terms that drove each label.
+
+    The CSV holds stories only. The estimate of stories the classifier missed that week (from
+    reviewed `monitor audit` samples) is printed on stderr, and written with the story count
+    to the JSON file given to --summary.
 
     \b
     Examples:
       monitor digest                      # last complete week, to stdout
-      monitor digest --week 2026-W48 --out digest-w48.csv
+      monitor digest --week 2026-W48 --out digest-w48.csv --summary digest-w48.json
     """
-    from monitor.export import WeekError, digest_rows, last_complete_week, write_csv
+    from monitor.audit import estimate_for_week, format_estimate, missed_estimates
+    from monitor.export import WeekError, digest_rows, last_complete_week, write_csv, write_summary
     from monitor.pipeline import utc_now
 
     week = week or last_complete_week(utc_now())
@@ -320,6 +351,51 @@ def digest(ctx: Context, week: str | None, out: str | None, include_rejected: bo
         stdout = click.open_file("-", "w", encoding="utf-8")
         write_csv(rows, stdout)
         stdout.flush()
+    estimates = missed_estimates(db)
+    estimate = estimate_for_week(estimates, week)
+    if estimates:
+        click.echo(format_estimate(estimate, week), err=True)
+    if summary:
+        write_summary(summary, week, len(rows), estimate)
+
+
+@cli.command()
+@click.option(
+    "--share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.02,
+    show_default=True,
+    help="Share of the last 7 days' unflagged stories to draw (at least 10 if there are).",
+)
+@click.option("--count", type=click.IntRange(min=1), help="Draw exactly this many instead.")
+@click.option("--seed", type=int, help="Seed for the draw, to repeat it (default: random, kept).")
+@click.option("--estimate", is_flag=True, help="Draw nothing; print the estimates per week.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_ctx
+def audit(
+    ctx: Context, share: float, count: int | None, seed: int | None, estimate: bool, fmt: str
+) -> None:
+    """Draw unflagged stories at random for review, to estimate what the classifier misses.
+
+    Review the drawn stories with `monitor review --audit`; their verdicts give the estimate
+    of relevant stories missed a week, shown by `monitor status` and `monitor digest`.
+
+    \b
+    Examples:
+      monitor audit                       # 2% of the last 7 days' unflagged stories
+      monitor audit --count 30 --seed 7
+      monitor audit --estimate --format json
+    """
+    from monitor.audit import draw_audit, format_draw, missed_estimates
+    from monitor.pipeline import utc_now
+    from monitor.report import format_estimates
+
+    db = ctx.open_db()
+    if estimate:
+        click.echo(format_estimates(missed_estimates(db), fmt))
+        return
+    draw = draw_audit(db, utc_now(), share=share, count=count, seed=seed)
+    click.echo(format_draw(draw), err=True)
 
 
 @cli.command()
@@ -327,35 +403,81 @@ def digest(ctx: Context, week: str | None, out: str | None, include_rejected: bo
     "--eval",
     "eval_file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Also evaluate the new model on this labelled JSONL file.",
+    help="Also evaluate the models before and after on this labelled JSONL file.",
 )
 @pass_ctx
 def train(ctx: Context, eval_file: str | None) -> None:
-    """Retrain from the seed corpus plus analysts' verdicts; print cross-validated metrics.
+    """Retrain from the seed corpus plus analysts' verdicts, install the new model, re-score
+    the unreviewed articles; print cross-validated metrics before and after.
 
     \b
     Example:
       monitor train --eval labelled.jsonl
     """
-    from classifiers import evaluate, format_report, load_jsonl
+    from monitor.model_report import format_train
     from monitor.training import train_from_verdicts
 
     db = storage.open_db(ctx.db_path) if ctx.db_path.exists() else None
-    result = train_from_verdicts(db, ctx.config.model_dir())
-    click.echo(
-        f"model {result.model.version}: {result.seed_examples} seed examples"
-        f" + {result.verdicts} analyst verdicts, saved to {result.path}"
+    target_recall = ctx.config.settings.target_recall
+    result = train_from_verdicts(
+        db, ctx.config.model_dir(), target_recall=target_recall, eval_file=eval_file
     )
-    click.echo(
-        format_report(_report_dict(result.report), f"{result.report.folds}-fold cross-validation")
-    )
-    if eval_file:
-        report = evaluate(result.model, load_jsonl(eval_file))
-        click.echo(format_report(report, f"evaluation on {eval_file}"))
+    click.echo(format_train(result))
 
 
-def _report_dict(report: Any) -> dict[str, Any]:
-    return {"per_label": report.per_label, "flag": report.flag}
+class UsageProblem(click.ClickException):
+    """A bad argument, as one `Error:` line and exit code 2 (no usage text)."""
+
+    exit_code = 2
+
+
+@cli.group(name="model")
+def model_group() -> None:
+    """Installed model versions: list them, or switch to one (roll back or forward).
+
+    \b
+    Example:
+      monitor model list && monitor model use 20261129T003641Z-829751
+    """
+
+
+@model_group.command(name="list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_ctx
+def model_list(ctx: Context, fmt: str) -> None:
+    """Model versions, newest first: when made, from how many examples and verdicts, CV flag
+    F1 and recall; the current one marked *.
+
+    \b
+    Example:
+      monitor model list --format json
+    """
+    from monitor.model_report import format_versions
+    from monitor.models import list_versions
+
+    click.echo(format_versions(list_versions(ctx.config.model_dir()), fmt))
+
+
+@model_group.command(name="use")
+@click.argument("version")
+@pass_ctx
+def model_use(ctx: Context, version: str) -> None:
+    """Make VERSION the current model and re-score the unreviewed articles with it.
+
+    \b
+    Example:
+      monitor model use 20261129T003641Z-829751
+    """
+    from monitor.models import UnknownVersion
+    from monitor.training import use_and_rescore
+
+    db = storage.open_db(ctx.db_path) if ctx.db_path.exists() else None
+    try:
+        switch, rescored = use_and_rescore(db, ctx.config.model_dir(), version)
+    except UnknownVersion as exc:
+        raise UsageProblem(str(exc)) from None
+    click.echo(f"model: {switch.previous or 'none'} -> {switch.model.version}", err=True)
+    click.echo(f"re-scored {rescored} unreviewed articles", err=True)
 
 
 @cli.command()
@@ -381,23 +503,29 @@ def classify(ctx: Context) -> None:
 
 @cli.command(name="evaluate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--errors", is_flag=True, help="Also list the items the model gets wrong.")
 @pass_ctx
-def evaluate_cmd(ctx: Context, file: str) -> None:
-    """Precision, recall and F1 per label and for the flag, on a labelled JSONL file,
-    for the current model and the keyword baseline.
+def evaluate_cmd(ctx: Context, file: str, errors: bool) -> None:
+    """Precision, recall, F1 and confusion counts per label, for the flag and per language,
+    on a labelled JSONL file: the current model beside the keyword baseline.
 
     \b
     Example:
-      monitor evaluate ../shared/eval/dev.jsonl
+      monitor evaluate ../shared/eval/dev.jsonl --errors
     """
-    from classifiers import KeywordClassifier, evaluate, format_report, load_jsonl
+    from classifiers import load_jsonl
+    from monitor.evaluation import compare, error_lines, format_sides
     from monitor.models import load_current
 
     items = load_jsonl(file)
     model = load_current(ctx.config.model_dir())
-    click.echo(format_report(evaluate(model, items), f"model {model.version} on {file}"))
-    baseline = KeywordClassifier()
-    click.echo(format_report(evaluate(baseline, items), f"keyword baseline on {file}"))
+    title = f"model {model.version} and keyword baseline on {file}: {len(items)} items"
+    click.echo(format_sides(compare(model, items), title))
+    if errors:
+        wrong = error_lines(model, items)
+        click.echo(f"\n{len(wrong)} of {len(items)} items misclassified by the model:")
+        for line in wrong:
+            click.echo(line)
 
 
 @cli.command()

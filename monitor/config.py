@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,8 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IG
 _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2}
 _SIZE_UNITS["gib"] = 1024**3
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+_TIME_OF_DAY = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+RECALL_RANGE = (0.5, 0.999)
 
 
 def parse_duration(value: Any, *, allow_zero: bool = False) -> float:
@@ -64,6 +67,26 @@ def parse_share(value: Any) -> float:
     raise ValueError(f'expected a share like "10%", got {_show(value)}')
 
 
+def parse_time_of_day(value: Any) -> time | None:
+    """'03:00' -> 03:00 local time; 'off', null or false (YAML's reading of a bare off) -> None."""
+    if value is None or value is False or (isinstance(value, str) and value.strip() == "off"):
+        return None
+    match = _TIME_OF_DAY.match(value) if isinstance(value, str) else None
+    if not match:
+        sexagesimal = isinstance(value, int) and not isinstance(value, bool)
+        hint = " (YAML reads an unquoted 3:00 as a number: quote it)" if sexagesimal else ""
+        raise ValueError(f'expected a time of day like "03:00", or off; got {_show(value)}{hint}')
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_recall(value: Any) -> float:
+    """A target recall between 0.5 and 0.999."""
+    low, high = RECALL_RANGE
+    if isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high:
+        return float(value)
+    raise ValueError(f"expected a number from {low} to {high}, got {_show(value)}")
+
+
 def _show(value: Any) -> str:
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
@@ -72,6 +95,8 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 Spacing = Annotated[float, BeforeValidator(lambda v: parse_duration(v, allow_zero=True))]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Share = Annotated[float, BeforeValidator(parse_share)]
+TimeOfDay = Annotated[time | None, BeforeValidator(parse_time_of_day)]
+Recall = Annotated[float, BeforeValidator(parse_recall)]
 
 
 class _Strict(BaseModel):
@@ -94,6 +119,8 @@ class Settings(_Strict):
     parse_cpu_budget: Duration = 10.0
     pause_after: float = Field(default=3.0, gt=0)
     user_agent: str = "nk-monitor/0.1 (RSS reader)"
+    retrain: TimeOfDay = time(3, 0)
+    target_recall: Recall = 0.95
 
     @field_validator("interval", "tick")
     @classmethod

@@ -1,30 +1,44 @@
-"""`monitor run`: the refresh job on an APScheduler 3.x schedule, stopped cleanly by signals."""
+"""`monitor run`: the refresh job on an APScheduler 3.x schedule, stopped cleanly by signals,
+and the nightly retrain (monitor/retrain.py) at the `retrain:` time of day, local time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from datetime import time
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from tzlocal import get_localzone  # APScheduler 3's own dependency, for its local time
 
 import storage
 from monitor.config import Config
 from monitor.normalise import iso
 from monitor.pipeline import Refresher, utc_now
+from monitor.retrain import Retrainer
 from monitor.runner import open_monitor
 
 log = logging.getLogger("monitor.daemon")
 SHUTDOWN_GRACE_S = 5.0
+RETRAIN_MISFIRE_S = 3600  # a daemon busy (or asleep) at the hour still retrains within it
 
 
 class Daemon:
     """Ticks often; each tick starts a poll for every due feed that is not already in flight."""
 
-    def __init__(self, refresher: Refresher, tick_s: float) -> None:
+    def __init__(
+        self,
+        refresher: Refresher,
+        tick_s: float,
+        retrainer: Retrainer | None = None,
+        retrain_at: time | None = None,
+    ) -> None:
         self.refresher = refresher
         self.tick_s = tick_s
+        self.retrainer = retrainer
+        self.retrain_at = retrain_at
         self.tasks: set[asyncio.Task[object]] = set()
         self.stopping = asyncio.Event()
 
@@ -60,6 +74,19 @@ class Daemon:
             coalesce=True,
             misfire_grace_time=int(self.tick_s),
         )
+        if self.retrainer is not None and self.retrain_at is not None:
+            scheduler.add_job(
+                self.retrainer.run,
+                CronTrigger(
+                    hour=self.retrain_at.hour,
+                    minute=self.retrain_at.minute,
+                    timezone=get_localzone(),
+                ),
+                id="retrain",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=RETRAIN_MISFIRE_S,
+            )
         return scheduler
 
     async def drain(self) -> None:
@@ -67,7 +94,13 @@ class Daemon:
 
         Cancelling is safe: a poll writes its results in one synchronous transaction after its
         last await, so a cancelled poll has written nothing and a finished one everything.
+        A retrain under way is cancelled: a fit not yet finished installs nothing, and
+        re-scoring stops between two batches.
         """
+        if self.retrainer is not None and self.retrainer.task is not None:
+            retraining = self.retrainer.task
+            self.retrainer.cancel()
+            await asyncio.gather(retraining, return_exceptions=True)
         if self.tasks:
             _done, pending = await asyncio.wait(self.tasks, timeout=SHUTDOWN_GRACE_S)
             for task in pending:
@@ -79,13 +112,20 @@ async def _serve(config: Config, db_path: Path) -> None:
     loop = asyncio.get_running_loop()
     with open_monitor(config, db_path) as monitor:
         async with monitor.refresher() as refresher:
-            daemon = Daemon(refresher, config.settings.tick)
+            settings = config.settings
+            retrainer = Retrainer(
+                monitor.db, config.model_dir(), settings.target_recall, refresher.on_db
+            )
+            daemon = Daemon(refresher, settings.tick, retrainer, settings.retrain)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, daemon.stopping.set)
             scheduler = daemon.scheduler()
             scheduler.start()
             feeds = len(storage.enabled_feeds(monitor.db))
             log.info("polling %d feeds into %s; Ctrl-C or SIGTERM stops", feeds, db_path)
+            if settings.retrain is not None:
+                at = settings.retrain.strftime("%H:%M")
+                log.info("retraining daily at %s local time if there are new verdicts", at)
             await daemon.stopping.wait()
             log.info("stopping: finishing in-flight polls")
             scheduler.shutdown(wait=False)

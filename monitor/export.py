@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import sqlite_utils
 
 import storage
 from monitor.normalise import iso
 from monitor.text import one_line, strip_controls
+from monitor.why import format_why
+
+if TYPE_CHECKING:
+    from monitor.audit import MissedEstimate
 
 DIGEST_COLUMNS = (
     "week",
@@ -25,6 +31,7 @@ DIGEST_COLUMNS = (
     "score",
     "verdict",
     "note",
+    "why",
 )
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -81,6 +88,7 @@ def digest_rows(
             "score": f"{row['score']:.3f}" if row["score"] is not None else "",
             "verdict": row["verdict"] or "unreviewed",
             "note": row["note"] or "",
+            "why": one_line(format_why(row["why"])),
         }
         for row in rows
     ]
@@ -103,3 +111,17 @@ def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str] = DIGEST_COL
     buffer = io.StringIO()
     write_csv(rows, buffer, columns)
     return buffer.getvalue()
+
+
+def write_summary(
+    path: str | Path, week: str, stories: int, estimate: MissedEstimate | None
+) -> None:
+    """The digest's summary as JSON: the week, its story count and the missed-stories
+    estimate (null without an audit of that week). Kept out of the CSV, which holds stories."""
+    document = {
+        "week": week,
+        "stories": stories,
+        "missed": estimate.as_dict() if estimate is not None else None,
+    }
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    Path(path).write_text(text, encoding="utf-8")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 import storage
 from classifiers.errors import ModelError
-from monitor.classify import classify
+from monitor.classify import classify, classify_texts
 from monitor.errors import FetchError, ParseError
 from monitor.fetcher import FetchLimits, FetchResult, fetch, make_client
 from monitor.normalise import iso
@@ -366,11 +366,10 @@ def classify_unscored(
     """Score articles that have no classification yet (e.g. stored before a model existed)."""
     done = 0
     while rows := storage.unclassified_articles(db, limit=batch):
-        predictions = model().predict([(r["title"], r["summary"]) for r in rows])
+        results = classify_texts(model(), [(r["title"], r["summary"]) for r in rows])
         now = iso(utc_now())
         with db.atomic():
-            for row, p in zip(rows, predictions, strict=True):
-                result = storage.ClassificationIn(p.scores, p.labels, p.flagged)
+            for row, result in zip(rows, results, strict=True):
                 storage.save_classification(db, row["id"], model().version, result, now)
         done += len(rows)
     return done

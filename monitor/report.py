@@ -11,11 +11,13 @@ from rich.cells import cell_len, set_cell_size
 
 from monitor.export import csv_text
 from monitor.text import one_line
+from monitor.why import format_why, short_why
 
 STATUS_COLUMNS = (
     "name", "state", "last_success", "failures", "next_poll", "articles", "new_7d", "last_error"
 )  # fmt: skip
-FLAGGED_COLUMNS = ("id", "score", "labels", "published", "source", "title", "url")
+FLAGGED_COLUMNS = ("id", "score", "labels", "published", "source", "title", "url", "why")
+WHY_WIDTH = 24  # cells of the why column in the `monitor flagged` table
 
 
 LABEL_CODES = (("defectors", "D"), ("repatriation", "R"), ("border", "B"))
@@ -75,6 +77,7 @@ def flagged_records(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "url": row["url"] or "",
             "scores": {k: round(v, 3) for k, v in row["scores"].items()},
             "model_version": row["model_version"],
+            "why": {label: list(terms) for label, terms in row["why"].items()},
         }
         for row in rows
     ]
@@ -85,7 +88,8 @@ def format_flagged(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(records, ensure_ascii=False, indent=2)
     if fmt == "csv":
-        return csv_text(records, FLAGGED_COLUMNS).rstrip("\r\n")
+        flat = [{**r, "why": one_line(format_why(r["why"]))} for r in records]
+        return csv_text(flat, FLAGGED_COLUMNS).rstrip("\r\n")
     if not records:
         return "No flagged stories waiting for review."
     display = [
@@ -94,10 +98,11 @@ def format_flagged(rows: Sequence[dict[str, Any]], fmt: str) -> str:
             "score": f"{r['score']:.2f}",
             "labels": short_labels(r["labels"].split(",")),
             "published": (r["published"] or "").replace("T", " ")[:16],
+            "why": clip(one_line(short_why(r["why"])), WHY_WIDTH),
         }
         for r in records
     ]
-    columns = ("id", "score", "labels", "published", "source", "title")
+    columns = ("id", "score", "labels", "published", "source", "why", "title")
     return table(display, columns, flex="title") + "\n" + LABEL_LEGEND
 
 
@@ -136,12 +141,19 @@ def status_records(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def format_status(rows: Sequence[dict[str, Any]], fmt: str) -> str:
+def format_status(rows: Sequence[dict[str, Any]], fmt: str, footer: str | None = None) -> str:
+    """The feed table (with `footer`, such as the missed-stories estimate, under it) or JSON."""
     records = status_records(rows)
     if fmt == "json":
         return json.dumps(records, ensure_ascii=False, indent=2)
     if not records:
         return "No feeds yet: run `monitor run --once` first."
+    if footer:
+        return _status_table(records) + "\n\n" + one_line(footer)
+    return _status_table(records)
+
+
+def _status_table(records: list[dict[str, Any]]) -> str:
     display = [
         {
             **r,
@@ -154,3 +166,24 @@ def format_status(rows: Sequence[dict[str, Any]], fmt: str) -> str:
         for r in records
     ]
     return table(display, STATUS_COLUMNS, flex="last_error")
+
+
+ESTIMATE_COLUMNS = ("week", "unflagged", "sampled", "reviewed", "relevant", "missed", "95% CI")
+
+
+def format_estimates(estimates: Sequence[Any], fmt: str) -> str:
+    """`monitor audit --estimate`: one row per audit week (monitor.audit.MissedEstimate)."""
+    records = [e.as_dict() for e in estimates]
+    if fmt == "json":
+        return json.dumps(records, ensure_ascii=False, indent=2)
+    if not records:
+        return "No audit yet: `monitor audit` draws unflagged stories for review."
+    display = [
+        {
+            **r,
+            "missed": "" if r["missed_per_week"] is None else f"{r['missed_per_week']:,.0f}",
+            "95% CI": "" if r["low"] is None else f"{r['low']:,.0f}–{r['high']:,.0f}",
+        }
+        for r in records
+    ]
+    return table(display, ESTIMATE_COLUMNS, flex="95% CI")

@@ -88,6 +88,7 @@ def test_flagged_formats(polled: Path) -> None:
         "labels",
         "published",
         "source",
+        "why",
         "title",
     ]
 
@@ -101,7 +102,7 @@ def test_label_removes_from_queue_and_digest_shows_verdict(polled: Path) -> None
     assert first not in [r["id"] for r in after]
     digest = invoke(polled, "digest", "--week", "2026-W11").stdout_bytes.decode()
     lines = digest.split("\r\n")
-    assert lines[0] == "week,published,source,title,url,labels,score,verdict,note"
+    assert lines[0] == "week,published,source,title,url,labels,score,verdict,note,why"
     records = list(csv.DictReader(io.StringIO(digest)))
     mine = [r for r in records if r["verdict"] == "relevant"]
     assert len(mine) == 1 and mine[0]["note"] == "'=SUM(A1) check"
@@ -138,9 +139,10 @@ def test_digest_exact_bytes(tmp_path: Path) -> None:
     assert (
         out.read_bytes()
         == (
-            "week,published,source,title,url,labels,score,verdict,note\r\n"
+            "week,published,source,title,url,labels,score,verdict,note,why\r\n"
             '2026-W48,2026-11-24T03:00:00Z,"Wire, Inc.","탈북민 ""13명"" =체포",'
-            'https://w.example/a?id=1,defectors;repatriation,0.910,relevant,"line one\nline two"\r\n'
+            'https://w.example/a?id=1,defectors;repatriation,0.910,relevant,"line one\nline two",'
+            "\r\n"
         ).encode()
     )
 
@@ -213,3 +215,10 @@ def test_environment_variables_choose_config_and_db(
 def test_every_command_has_help_with_example() -> None:
     for name, command in cli.commands.items():
         assert command.help and "Example" in command.help, name
+
+
+def test_polled_stories_carry_why_terms_and_review_checks_its_order(polled: Path) -> None:
+    rows = json.loads(invoke(polled, "flagged", "--format", "json").output)
+    assert rows and all(r["why"] and set(r["why"]) == set(r["labels"].split(",")) for r in rows)
+    result = invoke(polled, "review", "--order", "random")
+    assert result.exit_code == 2 and "'random' is not one of" in result.output

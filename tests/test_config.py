@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,55 @@ def test_unknown_encoding(tmp_path: Path) -> None:
     path.write_text("feeds:\n  - {name: a, url: 'https://a.example/', encoding: klingon}\n")
     with pytest.raises(ConfigError, match=r'feeds\[0\].encoding: unknown encoding "klingon"'):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('retrain: "03:00"', time(3, 0)),
+        ("retrain: 03:00", time(3, 0)),  # YAML 1.1 reads a leading zero as text
+        ('retrain: "23:59"', time(23, 59)),
+        ("retrain: off", None),  # YAML reads a bare off as false
+        ('retrain: "off"', None),
+        ("retrain: null", None),
+        ("target_recall: 0.9", time(3, 0)),  # the default: nightly at 03:00
+    ],
+)
+def test_retrain_time(tmp_path: Path, line: str, expected: time | None) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(f"settings:\n  {line}\n")
+    assert load_config(path).settings.retrain == expected
+
+
+def test_bad_retrain_and_target_recall_reported_together(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("settings:\n  retrain: 3:00\n  target_recall: 1.5\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [
+        f'{path}: settings.retrain: expected a time of day like "03:00", or off; got 180'
+        " (YAML reads an unquoted 3:00 as a number: quote it)",
+        f"{path}: settings.target_recall: expected a number from 0.5 to 0.999, got 1.5",
+    ]
+    for line in ('retrain: "25:00"', "retrain: nightly", "retrain: true"):
+        path.write_text(f"settings:\n  {line}\n")
+        with pytest.raises(
+            ConfigError, match=r'settings.retrain: expected a time of day like "03:00"'
+        ):
+            load_config(path)
+
+
+def test_target_recall(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    assert load_config_text(path, "").settings.target_recall == 0.95
+    assert (
+        load_config_text(path, "settings:\n  target_recall: 0.99\n").settings.target_recall == 0.99
+    )
+    for bad in ("0.4", "1", "yes", '"95%"'):
+        with pytest.raises(ConfigError, match="settings.target_recall: expected a number from 0.5"):
+            load_config_text(path, f"settings:\n  target_recall: {bad}\n")
+
+
+def load_config_text(path: Path, text: str):
+    path.write_text(text)
+    return load_config(path)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -129,7 +130,7 @@ async def press(app: ReviewApp, pilot: Pilot[None], *keys: str) -> None:
     await settle(app, pilot)
 
 
-def make_app(path: Path, **kwargs: bool) -> ReviewApp:
+def make_app(path: Path, **kwargs: Any) -> ReviewApp:
     return ReviewApp(path, clock=lambda: REVIEWED_AT, **kwargs)
 
 
@@ -176,6 +177,14 @@ def test_queue_shows_flagged_articles_by_score(db_path: Path, ids: dict[str, int
         assert app.status_text.startswith("5 to review · 0 reviewed this session")
 
     drive(make_app(db_path), scenario)
+
+
+def test_date_order_shows_the_newest_flagged_first(db_path: Path, ids: dict[str, int]) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[None]) -> None:
+        assert app._order == [ids[k] for k in "dbeac"]
+        assert "flagged stories, newest first" in app.status_text
+
+    drive(make_app(db_path, order="date"), scenario)
 
 
 def test_long_titles_are_cut_to_fit_80_columns(db_path: Path) -> None:

@@ -11,11 +11,14 @@ from pathlib import Path
 __all__ = ["run_review"]
 
 
-def run_review(db_path: Path, include_reviewed: bool = False) -> None:
+def run_review(
+    db_path: Path, include_reviewed: bool = False, order: str = "score", audit: bool = False
+) -> None:
     """Open the review UI on the database at `db_path`; return when the analyst quits.
+    `order`: score, date or uncertain (see storage.review_queue); `audit`: the audit sample.
 
     Example: `run_review(Path("~/.local/share/nk-monitor/monitor.db").expanduser())`
     """
     from monitor.tui.app import ReviewApp
 
-    ReviewApp(Path(db_path), include_reviewed=include_reviewed).run()
+    ReviewApp(Path(db_path), include_reviewed=include_reviewed, order=order, audit=audit).run()

@@ -34,6 +34,7 @@ from textual.worker import Worker, WorkerState
 import storage
 from monitor.report import LABEL_CODES, clip, short_labels
 from monitor.text import one_line, strip_controls
+from monitor.why import all_terms, term_spans
 
 Row = dict[str, Any]
 Clock = Callable[[], datetime]
@@ -55,6 +56,14 @@ QUEUE_ACTIONS = frozenset(
     {"cursor_down", "cursor_up", "toggle_detail", "mark_relevant", "mark_not_relevant", "undo"}
 )
 KEY_NAMES = {"down": "↓", "up": "↑", "enter": "Enter", "question_mark": "?", "escape": "Esc"}
+HIGHLIGHT = "bold reverse"  # why-terms in the detail's title and summary
+UNCERTAIN_ROWS = 500  # `--order uncertain` takes in unflagged articles: the nearest this many
+MODES = {  # (order, audit) -> what the queue holds, for the subtitle and an empty queue
+    "score": "flagged stories, highest score first",
+    "date": "flagged stories, newest first",
+    "uncertain": "stories nearest the flag threshold first",
+    "audit": "audit sample of unflagged stories",
+}
 
 
 # ---------------------------------------------------------------- writes and their messages
@@ -133,17 +142,39 @@ def row_cells(row: Row, title_width: int, *, pending: bool = False) -> list[Text
 
 
 def detail_text(row: Row, outlets: Sequence[str]) -> Text:
-    """The detail pane for one article: plain `Text` built from sanitised strings."""
+    """The detail pane for one article: plain `Text` built from sanitised strings, the terms
+    that drove its labels highlighted by character spans (never markup)."""
+    why = row.get("why") or {}
+    terms = [one_line(term) for term in all_terms(why)]
     lines = [
-        Text(one_line(row["title"] or "(no title)"), style="bold"),
+        highlighted(one_line(row["title"] or "(no title)"), terms, style="bold"),
         _meta_line(row, outlets),
         _scores_line(row),
+        *([_why_line(why)] if why else []),
         _verdict_line(row),
         Text(one_line(row["url"] or "(no link)"), style="underline"),
         Text(),
-        Text(strip_controls(row["summary"] or "(no summary)").strip()),
+        highlighted(strip_controls(row["summary"] or "(no summary)").strip(), terms),
     ]
     return Text("\n").join(lines)
+
+
+def highlighted(plain: str, terms: Sequence[str], *, style: str = "") -> Text:
+    """`plain` as Text with every occurrence of `terms` (any case) styled HIGHLIGHT."""
+    text = Text(plain, style=style)
+    for start, end in term_spans(plain, terms):
+        text.stylize(HIGHLIGHT, start, end)
+    return text
+
+
+def _why_line(why: dict[str, list[str]]) -> Text:
+    """'why: defectors 탈북민, defector · border 국경', each label's terms after its name."""
+    parts = [
+        Text.assemble((one_line(label), "bold"), " ", ", ".join(one_line(t) for t in terms))
+        for label, terms in why.items()
+        if terms
+    ]
+    return Text("why: ") + Text(" · ").join(parts)
 
 
 def _meta_line(row: Row, outlets: Sequence[str]) -> Text:
@@ -166,7 +197,10 @@ def _scores_line(row: Row) -> Text:
         for name, _ in LABEL_CODES
         if name in row["scores"]
     ]
-    return Text("scores: ") + Text(" · ").join(parts)
+    line = Text("scores: ") + Text(" · ").join(parts)
+    if row.get("margin") is not None:
+        line.append(f" · flag margin {row['margin']:+.2f}", style="dim")
+    return line
 
 
 def _verdict_line(row: Row) -> Text:
@@ -230,11 +264,20 @@ class ReviewApp(App[None]):
     ]
 
     def __init__(
-        self, db_path: Path, *, include_reviewed: bool = False, clock: Clock | None = None
+        self,
+        db_path: Path,
+        *,
+        include_reviewed: bool = False,
+        order: str = "score",
+        audit: bool = False,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path)
         self.include_reviewed = include_reviewed
+        self.order = order
+        self.audit = audit
+        self.sub_title = MODES["audit" if audit else order]
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._rows: dict[int, Row] = {}
         self._outlets: dict[int, list[str]] = {}
@@ -410,7 +453,13 @@ class ReviewApp(App[None]):
     def _load_queue(self) -> None:
         try:
             with self._connect() as db:
-                rows = storage.review_queue(db, include_reviewed=self.include_reviewed)
+                rows = storage.review_queue(
+                    db,
+                    include_reviewed=self.include_reviewed,
+                    order=self.order,
+                    audit=self.audit,
+                    limit=UNCERTAIN_ROWS if self.order == "uncertain" else None,
+                )
                 outlets = {row["id"]: storage.article_outlets(db, row["id"]) for row in rows}
         except DB_ERRORS as exc:
             self.post_message(DbFailed(None, describe(exc)))
@@ -442,12 +491,18 @@ class ReviewApp(App[None]):
         self._order = [row["id"] for row in message.rows]
         self._outlets = message.outlets
         if not self._order:
-            self._show_empty("Nothing to review: no flagged article is waiting for a verdict.")
+            self._show_empty(self._empty_message())
             self._say("Queue is empty")
             return
         self._rebuild_table(self.size.width)
         self.table.focus()
-        self._say("r relevant · n not relevant · u undo · ? help")
+        mode = "" if self.order == "score" and not self.audit else f"{self.sub_title} · "
+        self._say(f"{mode}r relevant · n not relevant · u undo · ? help")
+
+    def _empty_message(self) -> str:
+        if self.audit:
+            return "Nothing to review: no audit sample is waiting (`monitor audit` draws some)."
+        return "Nothing to review: no flagged article is waiting for a verdict."
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:

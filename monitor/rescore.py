@@ -1,0 +1,68 @@
+"""Re-scoring the unreviewed queue with another model version.
+
+Articles an analyst has judged keep the classification they were judged on; every other article
+gets one by the new version, which becomes its current classification. Work goes in batches of
+one transaction each, so a daemon can interleave its polls' writes between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+import storage
+from monitor.classify import classify_texts
+from monitor.normalise import iso
+from monitor.pipeline import utc_now
+
+if TYPE_CHECKING:
+    from classifiers import Model
+
+BATCH = 1000
+
+# Articles without a verdict whose current classification is not by `version`.
+_UNREVIEWED_SQL = """
+    select a.id, a.title, a.summary from articles a
+    left join classifications c on c.id = a.classification_id
+    where a.id > ?
+      and not exists (select 1 from reviews r where r.article_id = a.id)
+      and (c.model_version is null or c.model_version != ?)
+    order by a.id limit ?
+"""
+
+
+@dataclass(frozen=True)
+class Batch:
+    scored: int
+    last_id: int | None  # None: nothing was left to score
+
+
+def unreviewed_articles(
+    db: sqlite_utils.Database, version: str, after_id: int, limit: int
+) -> list[dict[str, Any]]:
+    return list(db.query(_UNREVIEWED_SQL, [after_id, version, limit]))
+
+
+def rescore_batch(
+    db: sqlite_utils.Database, model: Model, after_id: int = 0, limit: int = BATCH
+) -> Batch:
+    """Score up to `limit` unreviewed articles after `after_id` with `model`, in one transaction."""
+    rows = unreviewed_articles(db, model.version, after_id, limit)
+    if not rows:
+        return Batch(0, None)
+    results = classify_texts(model, [(r["title"], r["summary"] or "") for r in rows])
+    now = iso(utc_now())
+    with db.atomic():
+        for row, result in zip(rows, results, strict=True):
+            storage.save_classification(db, row["id"], model.version, result, now)
+    return Batch(len(rows), rows[-1]["id"])
+
+
+def rescore_unreviewed(db: sqlite_utils.Database, model: Model, batch: int = BATCH) -> int:
+    """Give every unreviewed article a classification by `model`; returns how many changed."""
+    done, after = 0, 0
+    while (step := rescore_batch(db, model, after, batch)).last_id is not None:
+        done, after = done + step.scored, step.last_id
+    return done
