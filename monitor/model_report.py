@@ -66,6 +66,10 @@ def format_train(result: TrainResult) -> str:
     old = f"before: {result.before.version}, " if result.before else ""
     title = f"{result.report.folds}-fold cross-validation ({old}after: {new})"
     lines.append(format_before_after(before, result.report.as_dict(), title))
+    if result.report.thresholds:  # chosen out of fold for the target recall, and what they gave
+        from classifiers.evaluation import format_thresholds
+
+        lines.append(format_thresholds(result.report.as_dict()))
     if result.evaluation:
         where = result.evaluation["file"]
         title = f"evaluation on {where} ({old}after: {new})"

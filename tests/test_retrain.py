@@ -62,6 +62,7 @@ def test_a_verdict_changes_the_next_model(newsroom: Path, model_dir: Path) -> No
         "defectors", "repatriation", "border", "flag (any)"
     ]  # fmt: skip
     assert lines[-1] == f"re-scored {len(STORIES) - 1} unreviewed articles with {after}"
+    assert any(line.startswith("thresholds for out-of-fold recall >= 0.95") for line in lines)
     (newest, *_rest) = list_versions(model_dir)
     assert newest.verdicts == 1 and newest.info["reviews"]["count"] == 1
 
