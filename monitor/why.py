@@ -9,6 +9,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 MAX_TERMS = 5  # per label
 MIN_TERM_LENGTH = 2  # a lone character (告, 拘) explains little
+# English function words carry weight in the model (personal stories say "she" and "who") but
+# tell an analyst nothing about why a story matters; terms made only of them are not shown.
+FUNCTION_WORDS = frozenset(
+    """a about after along also an and are as at be been before but by can could did do does
+    for from had has have he her hers him his i in into is it its me more my no not of on or
+    our out over said say says she so than that the their them then there these they this
+    those to up was we were what when where which while who whom whose will with would you
+    your""".split()
+)
 
 
 def searchable(title: str, summary: str) -> str:
@@ -21,7 +30,8 @@ def tidy_terms(terms: Iterable[str], text: str, limit: int = MAX_TERMS) -> tuple
     occurring in `text` (see `searchable`), none inside another, at most `limit`.
 
     A keyword match "north korea + repatriated" becomes its parts; lone characters (国, 告)
-    explain little and are dropped unless nothing else is left.
+    explain little and are dropped unless nothing else is left; so are terms made only of
+    English function words ("she", "of the").
     """
     kept: list[str] = []
     singles: list[str] = []
@@ -29,6 +39,8 @@ def tidy_terms(terms: Iterable[str], text: str, limit: int = MAX_TERMS) -> tuple
         for part in term.split(" + "):
             part = " ".join(part.lower().split())
             if not part or part not in text or any(part in other for other in kept):
+                continue
+            if all(word in FUNCTION_WORDS for word in part.split()):
                 continue
             if len(part) < MIN_TERM_LENGTH:
                 singles.append(part)

@@ -117,6 +117,12 @@ def test_tidy_terms_split_keyword_matches_and_drop_what_is_not_in_the_text() -> 
     assert len(tidy_terms([f"{w}" for w in text.split()], text, limit=5)) <= 5
 
 
+def test_function_words_are_not_shown_as_reasons() -> None:
+    text = searchable("She fled along the Tumen River", "who said the guards of the border")
+    terms = ["she", "along", "of the", "who", "tumen", "the border", "guards"]
+    assert tidy_terms(terms, text) == ("tumen", "the border", "guards")
+
+
 def test_why_is_stored_as_json_with_the_classification(tmp_path: Path, model) -> None:
     path = tmp_path / "w.db"
     [korean] = store(path, model, [KOREAN])
