@@ -39,6 +39,8 @@ _ANY_TAG = re.compile(r"</?[A-Za-z][^>]*(?:>|$)|<![^>]*(?:>|$)|<\?[^>]*(?:>|$)")
 
 def strip_controls(text: str) -> str:
     """Remove escape sequences and control/bidi characters, keeping ordinary text."""
+    if not _CONTROL.search(text):  # every escape sequence starts with one: most text is clean
+        return text
     return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 

@@ -148,3 +148,12 @@ def test_hostile_markup_is_read_in_linear_time(unit: str) -> None:
     """Each would cost a scan to the end from every "<" if a pattern could fail there: 10^10
     steps for this size, which would stall the suite rather than pass slowly."""
     assert isinstance(html_to_text(unit * 100_000), str)
+
+
+def test_every_escape_sequence_starts_with_a_control_character() -> None:
+    """strip_controls skips text without control characters; that is only safe if no escape
+    sequence can begin with anything else."""
+    from monitor.text import _CONTROL, _ESCAPE_SEQUENCE
+
+    starts = {chr(c) for c in range(0x110000) if _ESCAPE_SEQUENCE.match(chr(c) + "[31m")}
+    assert starts and all(_CONTROL.match(c) for c in starts)
