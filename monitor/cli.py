@@ -528,6 +528,42 @@ def evaluate_cmd(ctx: Context, file: str, errors: bool) -> None:
             click.echo(line)
 
 
+@cli.group(name="alerts")
+def alerts_group() -> None:
+    """Alerts for stories that cannot wait a week (`alerts:` in feeds.yaml).
+
+    \b
+    Example:
+      NK_SMTP_PASSWORD=... monitor alerts test
+    """
+
+
+@alerts_group.command(name="test")
+@pass_ctx
+def alerts_test(ctx: Context) -> None:
+    """Send one sample alert through every configured channel and say what happened;
+    exit 1 if any channel failed. Stores nothing.
+
+    \b
+    Example:
+      monitor alerts test
+    """
+    from monitor.alerts import try_channels
+
+    alerts = ctx.config.alerts
+    if alerts is None:
+        raise click.ClickException(f"{ctx.config.path}: no alerts: section to test")
+    failed = 0
+    for channel, error in try_channels(alerts):
+        if error is None:
+            click.echo(f"{channel}: sent")
+        else:
+            failed += 1
+            click.echo(f"{channel}: failed: {error.removeprefix(channel + ': ')}")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(alerts.channel_names())} channels failed")
+
+
 @cli.command()
 @click.option(
     "--db", "db_arg", type=click.Path(dir_okay=False), help="Keep the demo database here."

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -191,9 +192,88 @@ class Feed(_Strict):
         return self
 
 
+def parse_score(value: Any) -> float:
+    """A score between 0 and 1."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    raise ValueError(f"expected a score from 0 to 1, got {_show(value)}")
+
+
+def parse_command(value: Any) -> Any:
+    """A command is a list of arguments, run without a shell."""
+    if isinstance(value, str):
+        raise ValueError(
+            f'expected a list like ["/usr/local/bin/notify", "--urgent"] (no shell), got "{value}"'
+        )
+    return value
+
+
+def _header_safe(value: str) -> str:
+    """Text that goes into mail headers or the SMTP dialogue: one printable line."""
+    if not value.strip() or not value.isprintable():
+        raise ValueError("must be a non-empty printable string on one line")
+    return value
+
+
+Score = Annotated[float, BeforeValidator(parse_score)]
+Command = Annotated[tuple[str, ...], BeforeValidator(parse_command), Field(min_length=1)]
+HeaderText = Annotated[str, AfterValidator(_header_safe)]
+
+
+class Smtp(_Strict):
+    host: HeaderText
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: HeaderText | None = None
+    password_env: str | None = None
+    sender: HeaderText = Field(alias="from")
+    to: tuple[HeaderText, ...] = Field(min_length=1)
+    password: Any = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("password")
+    @classmethod
+    def _no_password_in_file(cls, value: Any) -> None:
+        raise ValueError(
+            "never put the password in feeds.yaml: set password_env to the name of an"
+            " environment variable that holds it"
+        )
+
+    @field_validator("password_env")
+    @classmethod
+    def _variable_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
+            raise ValueError(f'expected an environment variable name, got "{value}"')
+        return value
+
+    @model_validator(mode="after")
+    def _password_for_login(self) -> Smtp:
+        if self.username and not self.password_env:
+            raise ValueError("username is set, so password_env is required")
+        return self
+
+
+class Alerts(_Strict):
+    min_score: Score = 0.95
+    command: Command | None = None
+    smtp: Smtp | None = None
+    retry: Duration = 900.0
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    timeout: Duration = 30.0
+
+    @model_validator(mode="after")
+    def _some_channel(self) -> Alerts:
+        if self.command is None and self.smtp is None:
+            raise ValueError("needs a channel: command:, smtp: or both")
+        return self
+
+    def channel_names(self) -> list[str]:
+        return [name for name in ("command", "smtp") if getattr(self, name) is not None]
+
+
 class Config(_Strict):
     settings: Settings = Settings()
     feeds: tuple[Feed, ...] = ()
+    alerts: Alerts | None = None
     path: Path = Path(DEFAULT_CONFIG)
 
     @property

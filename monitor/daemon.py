@@ -4,9 +4,11 @@ and the nightly retrain (monitor/retrain.py) at the `retrain:` time of day, loca
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
-from datetime import time
+from collections.abc import Awaitable, Callable
+from datetime import time, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,11 +20,12 @@ from monitor.config import Config
 from monitor.normalise import iso
 from monitor.pipeline import Refresher, utc_now
 from monitor.retrain import Retrainer
-from monitor.runner import open_monitor
+from monitor.runner import open_monitor, send_alerts
 
 log = logging.getLogger("monitor.daemon")
 SHUTDOWN_GRACE_S = 5.0
 RETRAIN_MISFIRE_S = 3600  # a daemon busy (or asleep) at the hour still retrains within it
+ALERTS_EVERY_S = 60
 
 
 class Daemon:
@@ -34,11 +37,14 @@ class Daemon:
         tick_s: float,
         retrainer: Retrainer | None = None,
         retrain_at: time | None = None,
+        alerts: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.refresher = refresher
         self.tick_s = tick_s
         self.retrainer = retrainer
         self.retrain_at = retrain_at
+        self.alerts = alerts
+        self.alerting: asyncio.Task[object] | None = None
         self.tasks: set[asyncio.Task[object]] = set()
         self.stopping = asyncio.Event()
 
@@ -55,6 +61,16 @@ class Daemon:
             task = asyncio.create_task(self.refresher.poll_feed(feed), name=f"poll {feed.name}")
             self.tasks.add(task)
             task.add_done_callback(self._finished)
+
+    async def send_alerts(self) -> None:
+        """The alerts due; sending runs on worker threads, the database work on the DB thread."""
+        if self.stopping.is_set() or self.alerts is None:
+            return
+        self.alerting = asyncio.current_task()
+        try:
+            await self.alerts()
+        finally:
+            self.alerting = None
 
     def _finished(self, task: asyncio.Task[object]) -> None:
         self.tasks.discard(task)
@@ -74,6 +90,17 @@ class Daemon:
             coalesce=True,
             misfire_grace_time=int(self.tick_s),
         )
+        if self.alerts is not None:
+            scheduler.add_job(
+                self.send_alerts,
+                "interval",
+                seconds=ALERTS_EVERY_S,
+                next_run_time=utc_now() + timedelta(seconds=5),  # after the first tick's polls
+                id="alerts",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=ALERTS_EVERY_S,
+            )
         if self.retrainer is not None and self.retrain_at is not None:
             scheduler.add_job(
                 self.retrainer.run,
@@ -101,6 +128,11 @@ class Daemon:
             retraining = self.retrainer.task
             self.retrainer.cancel()
             await asyncio.gather(retraining, return_exceptions=True)
+        if self.alerting is not None:  # a send under way finishes, or is cancelled and retried
+            alerting = self.alerting
+            _done, pending = await asyncio.wait({alerting}, timeout=SHUTDOWN_GRACE_S)
+            alerting.cancel()
+            await asyncio.gather(alerting, return_exceptions=True)
         if self.tasks:
             _done, pending = await asyncio.wait(self.tasks, timeout=SHUTDOWN_GRACE_S)
             for task in pending:
@@ -116,7 +148,12 @@ async def _serve(config: Config, db_path: Path) -> None:
             retrainer = Retrainer(
                 monitor.db, config.model_dir(), settings.target_recall, refresher.on_db
             )
-            daemon = Daemon(refresher, settings.tick, retrainer, settings.retrain)
+            alerts = None
+            if config.alerts is not None:
+                alerts = functools.partial(send_alerts, monitor, refresher.on_db)
+                channels = ", ".join(config.alerts.channel_names())
+                log.info("alerting via %s at score >= %g", channels, config.alerts.min_score)
+            daemon = Daemon(refresher, settings.tick, retrainer, settings.retrain, alerts)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, daemon.stopping.set)
             scheduler = daemon.scheduler()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -21,6 +22,7 @@ from monitor.parse_pool import ParsePool
 from monitor.pipeline import Politeness, PollOutcome, Refresher, classify_unscored, utc_now
 
 log = logging.getLogger("monitor")
+OnDb = Callable[..., Awaitable[Any]]
 
 
 @dataclass
@@ -99,14 +101,33 @@ def _opened(config: Config, db_path: Path) -> Iterator[Monitor]:
         db.close()
 
 
-async def poll_all(monitor: Monitor) -> list[PollOutcome]:
-    """Poll every enabled feed once, in an event loop that is already running."""
+async def poll_all(monitor: Monitor, *, alerts: bool = False) -> list[PollOutcome]:
+    """Poll every enabled feed once, in an event loop that is already running; then, with
+    `alerts`, send the alerts due (if feeds.yaml configures them)."""
     async with monitor.refresher() as refresher:
         feeds = await refresher.on_db(storage.enabled_feeds, monitor.db)
-        return await refresher.poll_feeds(feeds)
+        outcomes = await refresher.poll_feeds(feeds)
+        if alerts and monitor.config.alerts is not None:
+            await send_alerts(monitor, refresher.on_db)
+        return outcomes
+
+
+async def send_alerts(monitor: Monitor, on_db: OnDb) -> None:
+    """The alerts due, sent; a failure is logged, never raised (shared with the daemon)."""
+    from monitor.alerts import deliver_due
+
+    if monitor.config.alerts is None:
+        return
+    try:
+        done = await deliver_due(monitor.db, monitor.config.alerts, on_db, utc_now)
+    except Exception as exc:  # alerts must never stop polling
+        log.error("alerts failed: %s: %s", type(exc).__name__, exc)
+        return
+    if done.sent or done.retrying or done.failed:
+        log.info("%s", done)
 
 
 def run_once(config: Config, db_path: Path) -> list[PollOutcome]:
-    """Poll every enabled feed once, whatever its schedule says."""
+    """Poll every enabled feed once, whatever its schedule says, then send the alerts due."""
     with open_monitor(config, db_path) as monitor:
-        return asyncio.run(poll_all(monitor))
+        return asyncio.run(poll_all(monitor, alerts=True))

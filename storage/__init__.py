@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .alerts import alert_deliveries, due_alerts, enable_alert_channels, record_alert
     from .articles import (
         article_outlets,
         count_articles,
@@ -46,6 +47,10 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
+    "alert_deliveries": "alerts",
+    "due_alerts": "alerts",
+    "enable_alert_channels": "alerts",
+    "record_alert": "alerts",
     "ArticleIn": "records",
     "article_outlets": "articles",
     "count_articles": "articles",
@@ -100,6 +105,7 @@ __all__ = [
     "ReviewError",
     "StorageError",
     "add_review",
+    "alert_deliveries",
     "applied_migrations",
     "article_outlets",
     "article_view",
@@ -107,8 +113,10 @@ __all__ = [
     "audit_weeks",
     "count_articles",
     "decode_why",
+    "due_alerts",
     "find_matches",
     "due_feeds",
+    "enable_alert_channels",
     "enabled_feeds",
     "feed_health",
     "get_article",
@@ -117,6 +125,7 @@ __all__ = [
     "needs_classifying",
     "new_articles_since",
     "open_db",
+    "record_alert",
     "record_audit",
     "review_queue",
     "reviewed_examples",

@@ -191,3 +191,27 @@ def m009_create_audits(db: sqlite_utils.Database) -> None:
         not_null={"audit_id", "sampled_at", "week"},
     )
     db["audit_samples"].create_index(["week"])
+
+
+@MIGRATIONS()
+def m010_create_alerts(db: sqlite_utils.Database) -> None:
+    # One row per article and channel once an alert is due: the key is the article for now,
+    # a story id once near-duplicates are grouped into stories.
+    db["alert_deliveries"].create(
+        {
+            "article_id": int,
+            "channel": str,  # command | smtp
+            "status": str,  # pending (to retry) | sent | failed (gave up)
+            "attempts": int,
+            "last_error": str,
+            "next_attempt": str,  # ISO 8601 UTC, when status is pending
+            "sent_at": str,
+            "created": str,
+        },
+        pk=("article_id", "channel"),
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"status", "attempts", "created"},
+    )
+    db["alert_deliveries"].create_index(["status", "next_attempt"])
+    # When each channel was first configured: older articles are never alerted on that channel.
+    db["alert_channels"].create({"channel": str, "enabled_at": str}, pk="channel")

@@ -78,13 +78,14 @@ def test_wal_busy_timeout_and_named_migrations(db) -> None:
         "m007_feed_encoding",
         "m008_classification_why_and_margin",
         "m009_create_audits",
+        "m010_create_alerts",
     ]
 
 
 def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
     storage.open_db(tmp_path / "x.db").close()
     again = storage.open_db(tmp_path / "x.db")
-    assert len(storage.applied_migrations(again)) == 9
+    assert len(storage.applied_migrations(again)) == 10
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
