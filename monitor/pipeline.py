@@ -1,7 +1,9 @@
 """The one orchestrator: fetch → parse → normalise → dedupe → classify → store, per feed.
 
 `monitor run --once` and the daemon both call `Refresher.poll_feeds` / `poll_feed`; each
-feed's outcome comes back as a value, so one broken feed never stops the others.
+feed's outcome comes back as a value, so one broken feed never stops the others. Parsing,
+normalising and scoring happen together in a parse worker (`read`, monitor/reader.py), on both
+cores; deduplication then keeps the scores of the articles that need them and drops the rest.
 """
 
 from __future__ import annotations
