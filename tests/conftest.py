@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from classifiers import load_seed, train
+from classifiers import Example, Model, TrainReport, load_seed, train
 from monitor.config import Config, load_config
 from monitor.demo.server import FeedServer, Route
 from monitor.models import install
@@ -24,12 +24,39 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
 
 
+# Titles and summaries to score in the classifier tests: every label, every language, a
+# full-width text, nothing at all, and a negative last.
+PROBES = [
+    ("North Korean defectors arrive in Seoul after years in hiding in China", ""),
+    ("China sends captured escapees back to North Korea", "They face prison camps."),
+    ("탈북민 강제북송 중단하라", "국경 경비 강화"),
+    ("朝鲜边境走私", "边防部队加强巡逻"),
+    ("脱北者を強制送還", ""),
+    ("", ""),
+    ("ＮＯＲＴＨ　ＫＯＲＥＡ　ｄｅｆｅｃｔｏｒｓ", "\t\n 😀 café 𠀀"),
+    ("Markets rally on rate cut hopes", "Stocks rose for a third day."),  # a negative, last
+]
+
+
 @pytest.fixture(scope="session")
-def seed_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real classifier trained once on the real seed corpus, installed as current."""
+def seed() -> list[Example]:
+    return load_seed()
+
+
+@pytest.fixture(scope="session")
+def seed_training(seed: list[Example]) -> tuple[Model, TrainReport]:
+    """The real classifier trained once on the real seed corpus, with the defaults `monitor
+    train` uses (5 folds, seed 0, recall 0.95), and its report. Shared: do not change it."""
+    return train(seed)
+
+
+@pytest.fixture(scope="session")
+def seed_model_dir(
+    tmp_path_factory: pytest.TempPathFactory, seed_training: tuple[Model, TrainReport]
+) -> Path:
+    """That model installed as current."""
     model_dir = tmp_path_factory.mktemp("models")
-    model, _report = train(load_seed())
-    install(model, model_dir)
+    install(seed_training[0], model_dir)
     return model_dir
 
 

@@ -351,15 +351,24 @@ def test_alerts_test_reports_a_failing_channel(tmp_path: Path) -> None:
     )
 
 
-def test_run_once_alerts_the_flagged_articles_once(
-    tmp_path: Path, feed_server: FeedServer, model_dir: Path
-) -> None:
-    feeds = [{"name": "Basic", "url": feed_server.url("rss2-basic.xml"), "language": "en"}]
+def config_alerting_by_command(
+    tmp_path: Path, feeds: list[dict[str, object]], model_dir: Path
+) -> Path:
+    """feeds.yaml for `feeds`, alerting at score 0.05 through the command of
+    `command_writing_to`."""
     path = tmp_path / "feeds.yaml"
     write_config(path, feeds, model_dir)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["alerts"] = {"min_score": 0.05, "command": command_writing_to(tmp_path)}
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_run_once_alerts_the_flagged_articles_once(
+    tmp_path: Path, feed_server: FeedServer, model_dir: Path
+) -> None:
+    feeds = [{"name": "Basic", "url": feed_server.url("rss2-basic.xml"), "language": "en"}]
+    path = config_alerting_by_command(tmp_path, feeds, model_dir)
     assert invoke(path, "run", "--once").exit_code == 0
     db = storage.open_db(tmp_path / "monitor.db")
     flagged = {row["id"] for row in storage.review_queue(db) if row["score"] >= 0.05}
@@ -379,11 +388,7 @@ def test_daemon_sends_alerts_off_the_event_loop(
     from tests.test_daemon import wait_for
 
     feeds = [{"name": "Basic", "url": feed_server.url("rss2-basic.xml"), "interval": "1h"}]
-    path = tmp_path / "feeds.yaml"
-    write_config(path, feeds, model_dir)
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["alerts"] = {"min_score": 0.05, "command": command_writing_to(tmp_path)}
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    path = config_alerting_by_command(tmp_path, feeds, model_dir)
     log = tmp_path / "daemon.log"
     with log.open("w") as handle:
         process = subprocess.Popen(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from classifiers import LABELS, Example, ModelError, cross_validate, load_seed, train
+from classifiers import LABELS, Example, ModelError, cross_validate, train
 from classifiers.calibration import MIN_SLOPE, fit_platt
 from classifiers.corpus import label_matrix
 from classifiers.thresholds import (
@@ -17,30 +17,16 @@ from classifiers.thresholds import (
     target_recall_threshold,
 )
 from classifiers.training import DEFAULT_PARAMS, out_of_fold
+from tests.conftest import PROBES
 
 pytestmark = pytest.mark.filterwarnings("error")
 
 TARGET = 0.95
 
-PROBES = [
-    ("North Korean defectors arrive in Seoul after years in hiding in China", ""),
-    ("China sends captured escapees back to North Korea", "They face prison camps."),
-    ("탈북민 강제북송 중단하라", "국경 경비 강화"),
-    ("朝鲜边境走私", "边防部队加强巡逻"),
-    ("脱北者を強制送還", ""),
-    ("Markets rally on rate cut hopes", "Stocks rose for a third day."),
-    ("", ""),
-]
-
 
 @pytest.fixture(scope="module")
-def seed() -> list[Example]:
-    return load_seed()
-
-
-@pytest.fixture(scope="module")
-def trained(seed):
-    return train(seed)  # the defaults monitor train uses: 5 folds, seed 0, recall 0.95
+def trained(seed_training):
+    return seed_training  # the defaults monitor train uses: 5 folds, seed 0, recall 0.95
 
 
 @pytest.fixture(scope="module")

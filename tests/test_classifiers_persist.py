@@ -9,22 +9,14 @@ import numpy as np
 import pytest
 
 from classifiers import ModelError, load_model, load_seed, save_model, train
+from tests.conftest import PROBES
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-PROBES = [
-    ("North Korean defectors arrive in Seoul after years in hiding in China", ""),
-    ("China sends captured escapees back to North Korea", "They face prison camps."),
-    ("탈북민 강제북송 중단하라", "국경 경비 강화"),
-    ("朝鲜边境走私", "边防部队加强巡逻"),
-    ("脱北者を強制送還", ""),
-    ("Markets rally on rate cut hopes", "Stocks rose for a third day."),
-]
-
 
 @pytest.fixture(scope="module")
-def model():
-    return train(load_seed(), folds=2)[0]
+def model(seed_training):
+    return seed_training[0]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifiers import ModelError, fast_tfidf, load_model, load_seed, save_model, train
+from classifiers import ModelError, fast_tfidf, load_model, save_model
 from classifiers.features import TextFeatures, field_texts
 from classifiers.fitted import (
     TRANSFORM_PARAMS,
@@ -25,21 +25,12 @@ from classifiers.fitted import (
     restore_view,
 )
 from classifiers.training import title_summary
+from tests.conftest import PROBES
 
 pytestmark = pytest.mark.filterwarnings("error")
 
 ROOT = Path(__file__).parents[1]
 
-PROBES = [
-    ("North Korean defectors arrive in Seoul after years in hiding in China", ""),
-    ("China sends captured escapees back to North Korea", "They face prison camps."),
-    ("탈북민 강제북송 중단하라", "국경 경비 강화"),
-    ("朝鲜边境走私", "边防部队加强巡逻"),
-    ("脱北者を強制送還", ""),
-    ("Markets rally on rate cut hopes", "Stocks rose for a third day."),
-    ("", ""),
-    ("ＮＯＲＴＨ　ＫＯＲＥＡ　ｄｅｆｅｃｔｏｒｓ", "\t\n 😀 café 𠀀"),
-]
 
 SKLEARN_FREE = """
 import json, sys
@@ -62,13 +53,8 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def seed():
-    return load_seed()
-
-
-@pytest.fixture(scope="module")
-def model(seed):
-    return train(seed, folds=2)[0]
+def model(seed_training):
+    return seed_training[0]
 
 
 @pytest.fixture(scope="module")
