@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Exact parameter names (compared case-sensitively, as servers do) and prefixes to drop.
 TRACKING_PARAMS = frozenset(
@@ -20,6 +20,12 @@ _UNSAFE_CHARACTER = re.compile(r"[\s\x00-\x1f\x7f]")
 
 def safe_url(url: str | None) -> str | None:
     """The URL itself if it is an absolute http(s) URL, else None (javascript:, data:, ...)."""
+    checked = _checked(url)
+    return checked[0] if checked else None
+
+
+def _checked(url: str | None) -> tuple[str, SplitResult] | None:
+    """The safe URL and its parts, split once for both safe_url and canonical_url."""
     if not url:
         return None
     url = url.strip()
@@ -31,7 +37,7 @@ def safe_url(url: str | None) -> str | None:
         return None
     if _UNSAFE_CHARACTER.search(url):
         return None
-    return url
+    return url, parts
 
 
 def _is_tracking(name: str) -> bool:
@@ -41,10 +47,10 @@ def _is_tracking(name: str) -> bool:
 def canonical_url(url: str | None) -> str | None:
     """A stable form for deduplication: lower-case scheme and host, no default port, no
     fragment, no tracking parameters; the path and the other parameters are kept as they are."""
-    url = safe_url(url)
-    if url is None:
+    checked = _checked(url)
+    if checked is None:
         return None
-    parts = urlsplit(url)
+    parts = checked[1]
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     try:
