@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import storage
 from classifiers.errors import ModelError
 from monitor.why import MAX_TERMS, searchable, tidy_terms
 from storage import ArticleIn, ClassificationIn
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from classifiers import Model, Prediction
 
 log = logging.getLogger("monitor.classify")
@@ -45,6 +48,17 @@ def classify_texts(model: Model, texts: Sequence[Pair]) -> list[ClassificationIn
         )
         for p, why in explained_predictions(model, texts)
     ]
+
+
+def score_rows(
+    db: sqlite_utils.Database, model: Model, rows: Sequence[Mapping[str, Any]], now: str
+) -> None:
+    """Score stored articles (rows with id, title, summary) with `model` and make those scores
+    their current classification, in one transaction."""
+    results = classify_texts(model, [(r["title"], r["summary"] or "") for r in rows])
+    with db.atomic():
+        for row, result in zip(rows, results, strict=True):
+            storage.save_classification(db, row["id"], model.version, result, now)
 
 
 def explained_predictions(

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 import storage
 from classifiers.errors import ModelError
-from monitor.classify import classify, classify_texts
+from monitor.classify import classify, score_rows
 from monitor.errors import FetchError, ParseError
 from monitor.fetcher import FetchLimits, FetchResult, fetch, make_client
 from monitor.normalise import iso
@@ -368,10 +368,6 @@ def classify_unscored(
     """Score articles that have no classification yet (e.g. stored before a model existed)."""
     done = 0
     while rows := storage.unclassified_articles(db, limit=batch):
-        results = classify_texts(model(), [(r["title"], r["summary"]) for r in rows])
-        now = iso(utc_now())
-        with db.atomic():
-            for row, result in zip(rows, results, strict=True):
-                storage.save_classification(db, row["id"], model().version, result, now)
+        score_rows(db, model(), rows, iso(utc_now()))
         done += len(rows)
     return done

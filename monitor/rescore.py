@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-import storage
-from monitor.classify import classify_texts
+from monitor.classify import score_rows
 from monitor.normalise import iso
 from monitor.pipeline import utc_now
 
@@ -52,11 +51,7 @@ def rescore_batch(
     rows = unreviewed_articles(db, model.version, after_id, limit)
     if not rows:
         return Batch(0, None)
-    results = classify_texts(model, [(r["title"], r["summary"] or "") for r in rows])
-    now = iso(utc_now())
-    with db.atomic():
-        for row, result in zip(rows, results, strict=True):
-            storage.save_classification(db, row["id"], model.version, result, now)
+    score_rows(db, model, rows, iso(utc_now()))
     return Batch(len(rows), rows[-1]["id"])
 
 
