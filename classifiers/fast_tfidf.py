@@ -45,8 +45,9 @@ WHITESPACE_LIMIT = 0x3000
 IS_WHITESPACE = np.array([chr(c).isspace() for c in range(WHITESPACE_LIMIT + 1)])
 
 
-# The parameters that decide how a fitted vectoriser transforms str documents.
-TRANSFORM_PARAMS = (
+# The parameters that decide how a fitted vectoriser transforms str documents: all are checked
+# before the fast path is taken (fitted.TRANSFORM_PARAMS is the smaller set a saved view keeps).
+DECIDING_PARAMS = (
     "input",
     "analyzer",
     "preprocessor",
@@ -123,7 +124,7 @@ def tables_for(vec: Any) -> Tables | None:
         return None
     # NotFittedError is an AttributeError, so an unfitted vectoriser gives None here.
     vocabulary, idf = getattr(vec, "vocabulary_", None), getattr(vec, "idf_", None)
-    params = tuple(getattr(vec, name, None) for name in TRANSFORM_PARAMS)
+    params = tuple(getattr(vec, name, None) for name in DECIDING_PARAMS)
     try:
         cached = _cache.get(vec)
     except TypeError:  # cannot be weakly referenced: build the tables every time
@@ -141,7 +142,7 @@ def tables_for(vec: Any) -> Tables | None:
 
 
 def supported_params(params: Any) -> bool:
-    if not isinstance(params, dict) or not all(name in params for name in TRANSFORM_PARAMS):
+    if not isinstance(params, dict) or not all(name in params for name in DECIDING_PARAMS):
         return False
     ngram_range = params["ngram_range"]
     if not isinstance(ngram_range, (tuple, list)) or len(ngram_range) != 2:
