@@ -8,10 +8,11 @@ one transaction each, so a daemon can interleave its polls' writes between them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+import storage
 from monitor.classify import score_rows
 from monitor.normalise import iso
 from monitor.pipeline import utc_now
@@ -21,16 +22,6 @@ if TYPE_CHECKING:
 
 BATCH = 1000
 
-# Articles without a verdict whose current classification is not by `version`.
-_UNREVIEWED_SQL = """
-    select a.id, a.title, a.summary from articles a
-    left join classifications c on c.id = a.classification_id
-    where a.id > ?
-      and not exists (select 1 from reviews r where r.article_id = a.id)
-      and (c.model_version is null or c.model_version != ?)
-    order by a.id limit ?
-"""
-
 
 @dataclass(frozen=True)
 class Batch:
@@ -38,17 +29,11 @@ class Batch:
     last_id: int | None  # None: nothing was left to score
 
 
-def unreviewed_articles(
-    db: sqlite_utils.Database, version: str, after_id: int, limit: int
-) -> list[dict[str, Any]]:
-    return list(db.query(_UNREVIEWED_SQL, [after_id, version, limit]))
-
-
 def rescore_batch(
     db: sqlite_utils.Database, model: Model, after_id: int = 0, limit: int = BATCH
 ) -> Batch:
     """Score up to `limit` unreviewed articles after `after_id` with `model`, in one transaction."""
-    rows = unreviewed_articles(db, model.version, after_id, limit)
+    rows = storage.unreviewed_articles(db, model.version, after_id, limit)
     if not rows:
         return Batch(0, None)
     score_rows(db, model, rows, iso(utc_now()))

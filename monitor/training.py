@@ -74,8 +74,7 @@ def verdict_examples(db: sqlite_utils.Database) -> list[Example]:
 
 
 def review_state(db: sqlite_utils.Database) -> ReviewState:
-    count, latest = db.execute("select count(*), coalesce(max(id), 0) from reviews").fetchone()
-    return ReviewState(int(count), int(latest))
+    return ReviewState(*storage.review_counts(db))
 
 
 def training_data(db: sqlite_utils.Database | None) -> TrainingData:

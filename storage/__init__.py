@@ -42,8 +42,10 @@ if TYPE_CHECKING:
         ReviewError,
         add_review,
         latest_review,
+        review_counts,
         reviewed_examples,
         undo_review,
+        unreviewed_articles,
     )
 
 _WHERE = {
@@ -88,7 +90,9 @@ _WHERE = {
     "ReviewError": "reviews",
     "add_review": "reviews",
     "latest_review": "reviews",
+    "review_counts": "reviews",
     "reviewed_examples": "reviews",
+    "unreviewed_articles": "reviews",
     "undo_review": "reviews",
 }
 
@@ -127,6 +131,7 @@ __all__ = [
     "open_db",
     "record_alert",
     "record_audit",
+    "review_counts",
     "review_queue",
     "reviewed_examples",
     "save_classification",
@@ -135,6 +140,7 @@ __all__ = [
     "sync_feeds",
     "undo_review",
     "unclassified_articles",
+    "unreviewed_articles",
     "week_digest",
 ]
 

@@ -93,3 +93,25 @@ def reviewed_examples(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         row["labels"] = json.loads(row["labels"] or "[]") if row["verdict"] == "relevant" else []
         rows.append(row)
     return rows
+
+
+def review_counts(db: sqlite_utils.Database) -> tuple[int, int]:
+    """(number of reviews, highest review id or 0): whether verdicts changed since a model."""
+    count, latest = db.execute("select count(*), coalesce(max(id), 0) from reviews").fetchone()
+    return int(count), int(latest)
+
+
+def unreviewed_articles(
+    db: sqlite_utils.Database, not_by_version: str, after_id: int, limit: int
+) -> list[dict[str, Any]]:
+    """Articles without a verdict whose current classification is not by `not_by_version`,
+    in id order after `after_id`: id, title, summary."""
+    sql = """
+        select a.id, a.title, a.summary from articles a
+        left join classifications c on c.id = a.classification_id
+        where a.id > ?
+          and not exists (select 1 from reviews r where r.article_id = a.id)
+          and (c.model_version is null or c.model_version != ?)
+        order by a.id limit ?
+    """
+    return list(db.query(sql, [after_id, not_by_version, limit]))
