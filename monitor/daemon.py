@@ -7,9 +7,10 @@ import asyncio
 import functools
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -44,39 +45,57 @@ class Daemon:
         self.retrainer = retrainer
         self.retrain_at = retrain_at
         self.alerts = alerts
+        self.ticking: asyncio.Task[object] | None = None
         self.alerting: asyncio.Task[object] | None = None
+        # Ticks, polls, alert deliveries and retrains run as tasks of their own, never as the
+        # scheduler's jobs: shutting the scheduler down cancels a running job (and logs the
+        # cancellation as a failure), while these are drained as `drain` says.
         self.tasks: set[asyncio.Task[object]] = set()
         self.stopping = asyncio.Event()
 
     async def tick(self) -> None:
+        """Start polling the feeds that are due, unless the last tick is still looking."""
         if self.stopping.is_set():
             return
+        if self.ticking is None or self.ticking.done():
+            self.ticking = self._start(self._poll_due(), "tick")
+
+    async def _poll_due(self) -> None:
         # Feeds in flight when the query starts may be stored (and leave in_flight) before it
         # runs, so skip those too: the answer about them may predate their new next poll.
         busy = set(self.refresher.in_flight)
         due = await self.refresher.on_db(storage.due_feeds, self.refresher.db, iso(utc_now()))
         for feed in due:
+            if self.stopping.is_set():
+                return
             if feed.id in busy or feed.id in self.refresher.in_flight:
                 continue
-            task = asyncio.create_task(self.refresher.poll_feed(feed), name=f"poll {feed.name}")
-            self.tasks.add(task)
-            task.add_done_callback(self._finished)
+            self._start(self.refresher.poll_feed(feed), f"poll {feed.name}")
 
     async def send_alerts(self) -> None:
-        """The alerts due; sending runs on worker threads, the database work on the DB thread."""
+        """Start delivering the alerts due, unless a delivery is still under way; sending runs
+        on worker threads, the database work on the DB thread."""
         if self.stopping.is_set() or self.alerts is None:
             return
-        self.alerting = asyncio.current_task()
-        try:
-            await self.alerts()
-        finally:
-            self.alerting = None
+        if self.alerting is None or self.alerting.done():
+            self.alerting = self._start(self.alerts(), "alerts")
+
+    async def retrain(self) -> None:
+        """Start the retrain job (it skips itself when one is under way or nothing is new)."""
+        if self.retrainer is not None and not self.stopping.is_set():
+            self._start(self.retrainer.run(), "retrain")
+
+    def _start(self, work: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object]:
+        task = asyncio.create_task(work, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[object]) -> None:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
-            log.error("poll task %s failed: %s: %s", task.get_name(), type(exc).__name__, exc)
+            log.error("task %s failed: %s: %s", task.get_name(), type(exc).__name__, exc)
 
     def scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -103,7 +122,7 @@ class Daemon:
             )
         if self.retrainer is not None and self.retrain_at is not None:
             scheduler.add_job(
-                self.retrainer.run,
+                self.retrain,
                 CronTrigger(
                     hour=self.retrain_at.hour,
                     minute=self.retrain_at.minute,
@@ -128,11 +147,8 @@ class Daemon:
             retraining = self.retrainer.task
             self.retrainer.cancel()
             await asyncio.gather(retraining, return_exceptions=True)
-        if self.alerting is not None:  # a send under way finishes, or is cancelled and retried
-            alerting = self.alerting
-            _done, pending = await asyncio.wait({alerting}, timeout=SHUTDOWN_GRACE_S)
-            alerting.cancel()
-            await asyncio.gather(alerting, return_exceptions=True)
+        # Polls and an alert delivery under way finish, or are cancelled (an alert cancelled
+        # mid-send is not recorded and goes out again after a restart).
         if self.tasks:
             _done, pending = await asyncio.wait(self.tasks, timeout=SHUTDOWN_GRACE_S)
             for task in pending:
@@ -165,8 +181,9 @@ async def _serve(config: Config, db_path: Path) -> None:
                 log.info("retraining daily at %s local time if there are new verdicts", at)
             await daemon.stopping.wait()
             log.info("stopping: finishing in-flight polls")
-            scheduler.shutdown(wait=False)
+            scheduler.pause()  # no new runs; a tick under way sees `stopping` and starts nothing
             await daemon.drain()
+            scheduler.shutdown(wait=False)
     log.info("stopped")
 
 

@@ -87,12 +87,15 @@ def alerts_config(**values: object) -> Alerts:
     return Alerts.model_validate({"min_score": 0.9, "retry": "15m", **values})
 
 
-def command_writing_to(tmp_path: Path, fail: bool = False) -> list[str]:
-    """A command that appends its stdin as one line to out.jsonl (and fails if asked)."""
+def command_writing_to(tmp_path: Path, fail: bool = False, slow: float = 0.0) -> list[str]:
+    """A command that appends its stdin as one line to out.jsonl (and fails if asked); with
+    `slow`, every call after the first takes that many seconds first."""
     script = tmp_path / "notify.py"
     out = tmp_path / "out.jsonl"
     script.write_text(
-        "import sys\n"
+        "import os, sys, time\n"
+        f"if {slow!r} and os.path.exists({str(out)!r}):\n"
+        f"    time.sleep({slow!r})\n"
         f"with open({str(out)!r}, 'a', encoding='utf-8') as f:\n"
         "    f.write(sys.stdin.read() + '\\n')\n"
         + ("sys.stderr.write('relay down\\nsecond line\\n'); sys.exit(3)\n" if fail else ""),
@@ -352,14 +355,14 @@ def test_alerts_test_reports_a_failing_channel(tmp_path: Path) -> None:
 
 
 def config_alerting_by_command(
-    tmp_path: Path, feeds: list[dict[str, object]], model_dir: Path
+    tmp_path: Path, feeds: list[dict[str, object]], model_dir: Path, slow: float = 0.0
 ) -> Path:
     """feeds.yaml for `feeds`, alerting at score 0.05 through the command of
     `command_writing_to`."""
     path = tmp_path / "feeds.yaml"
     write_config(path, feeds, model_dir)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["alerts"] = {"min_score": 0.05, "command": command_writing_to(tmp_path)}
+    data["alerts"] = {"min_score": 0.05, "command": command_writing_to(tmp_path, slow=slow)}
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
 
@@ -407,3 +410,34 @@ def test_daemon_sends_alerts_off_the_event_loop(
     assert "alerting via command at score >= 0.05" in text and "Traceback" not in text
     ids = [line["article_id"] for line in sent_lines(tmp_path)]
     assert ids and len(ids) == len(set(ids))
+
+
+def test_stopping_the_daemon_while_it_sends_an_alert_is_clean(
+    tmp_path: Path, feed_server: FeedServer, model_dir: Path
+) -> None:
+    """SIGTERM lands while the second alert's command is still running: the delivery finishes
+    within the shutdown grace and is recorded; nothing is cancelled from under the scheduler
+    (which logged a traceback when its shutdown cancelled the running alert job)."""
+    from tests.test_daemon import wait_for
+
+    feeds = [{"name": "Basic", "url": feed_server.url("rss2-basic.xml"), "interval": "1h"}]
+    path = config_alerting_by_command(tmp_path, feeds, model_dir, slow=1.5)
+    log = tmp_path / "daemon.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(path), "run"],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_for(lambda: "via command: sent" in log.read_text()), log.read_text()
+        process.send_signal(signal.SIGTERM)  # the next alert's command is sleeping now
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = log.read_text()
+    assert "Traceback" not in text and "raised an exception" not in text, text
+    assert text.count("via command: sent") == len(sent_lines(tmp_path)) == 2
+    db = storage.open_db(tmp_path / "monitor.db")
+    assert [row["status"] for row in storage.alert_deliveries(db)] == ["sent", "sent"]
