@@ -122,6 +122,8 @@ class Settings(_Strict):
     user_agent: str = "nk-monitor/0.1 (RSS reader)"
     retrain: TimeOfDay = time(3, 0)
     target_recall: Recall = 0.95
+    story_window: Duration = 3 * 86400.0  # near-duplicates this close in time are one story
+    story_similarity: float = Field(default=0.5, gt=0, le=1)
 
     @field_validator("interval", "tick")
     @classmethod

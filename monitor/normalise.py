@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from monitor.language import detect_language, primary_language
 from monitor.parser import RawEntry
+from monitor.similarity import signatures
 from monitor.text import html_to_text, one_line
 from monitor.urls import canonical_url, safe_url
 from storage import ArticleIn
@@ -82,7 +84,8 @@ def normalise_entries(
     now: datetime,
     feed_language: str | None = None,
 ) -> list[ArticleIn]:
-    """Normalise a feed's entries, keeping the first of any repeated key."""
+    """Normalise a feed's entries, keeping the first of any repeated key, each with its
+    near-duplicate signature."""
     seen: set[str] = set()
     articles = []
     for entry in entries:
@@ -90,4 +93,8 @@ def normalise_entries(
         if article is not None and article.key not in seen:
             seen.add(article.key)
             articles.append(article)
-    return articles
+    signed = signatures([(article.title, article.summary) for article in articles])
+    return [
+        dataclasses.replace(article, signature=signature)
+        for article, signature in zip(articles, signed, strict=True)
+    ]

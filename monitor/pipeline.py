@@ -43,6 +43,7 @@ from monitor.schedule import (
     pause_reason,
     server_min_interval,
 )
+from monitor.stories import StoryIndex
 
 log = logging.getLogger("monitor.poll")
 Read = Callable[
@@ -136,6 +137,7 @@ class Refresher:
         *,
         read: Read = read_in_thread,
         model_path: Callable[[], Path | None] = lambda: None,
+        stories: StoryIndex | None = None,
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
     ) -> None:
@@ -145,6 +147,7 @@ class Refresher:
         self.politeness = politeness or Politeness()
         self.read = read
         self.model_path = model_path
+        self.stories = stories or StoryIndex()
         self.clock = clock
         self.rng = rng or random.Random()
         self.in_flight: set[int] = set()
@@ -263,7 +266,13 @@ class Refresher:
             redirect_url=redirect,
             url=moved,
         )
-        saved = storage.save_poll(self.db, record, articles, scores, version, matches)
+        try:
+            with self.db.atomic():
+                saved = storage.save_poll(self.db, record, articles, scores, version, matches)
+                self.stories.group(self.db, feed.id, saved.new, articles, poll.started)
+        except BaseException:
+            self.stories.reset()  # it may hold articles that were rolled back
+            raise
         if moved:
             log.warning("feed=%r moved permanently: %s -> %s", feed.name, feed.url, moved)
         stored = {**saved.new, **saved.changed}

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from monitor.models import ModelHolder
 from monitor.normalise import iso
 from monitor.parse_pool import ParsePool
 from monitor.pipeline import Politeness, PollOutcome, Refresher, classify_unscored, utc_now
+from monitor.stories import StoryIndex, StorySettings
 
 log = logging.getLogger("monitor")
 OnDb = Callable[..., Awaitable[Any]]
@@ -31,6 +33,7 @@ class Monitor:
     db: sqlite_utils.Database
     models: ModelHolder
     parsers: ParsePool
+    stories: StoryIndex = field(default_factory=StoryIndex)  # kept across cycles
 
     def refresher(self) -> Refresher:
         return Refresher(
@@ -40,6 +43,7 @@ class Monitor:
             politeness(self.config),
             read=self.parsers.read,
             model_path=self.models.current_path,
+            stories=self.stories,
         )
 
 
@@ -59,6 +63,11 @@ def politeness(config: Config) -> Politeness:
     return Politeness(
         per_host=s.per_host, host_spacing=s.host_spacing, jitter=s.jitter, pause_after=s.pause_after
     )
+
+
+def story_settings(config: Config) -> StorySettings:
+    s = config.settings
+    return StorySettings(window=timedelta(seconds=s.story_window), similarity=s.story_similarity)
 
 
 def feed_specs(config: Config) -> list[storage.FeedSpec]:
@@ -96,7 +105,7 @@ def _opened(config: Config, db_path: Path) -> Iterator[Monitor]:
             storage.sync_feeds(db, feed_specs(config), iso(utc_now()))
             models = ModelHolder(config.model_dir())
             classify_unscored(db, models.get)
-            yield Monitor(config, db, models, parsers)
+            yield Monitor(config, db, models, parsers, StoryIndex(story_settings(config)))
     finally:
         db.close()
 

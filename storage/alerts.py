@@ -22,7 +22,7 @@ _ALERT_JOINS = """
 _NOT_REJECTED = """
     not exists (
         select 1 from reviews r where r.id = (
-            select max(r2.id) from reviews r2 where r2.article_id = a.id
+            select max(r2.id) from reviews r2 where r2.story_id = a.story_id
         ) and r.verdict = 'not-relevant'
     )
 """

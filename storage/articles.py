@@ -1,4 +1,6 @@
-"""The articles and sightings tables: one row per article however many feeds carry it."""
+"""The articles and sightings tables: one row per article however many feeds carry it.
+
+Each new article starts a story of its own; the grouping step may move it into another."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.records import ArticleIn
+from storage.stories import refresh_stories, start_story, stories_of
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ def store_articles(
     new: dict[str, int] = {}
     changed: dict[str, int] = {}
     inserted: dict[str, int] = {}  # canonical URL -> id, of articles inserted by this call
+    carried: set[int] = set()  # stored articles this feed now carries too: one outlet more
     for article in articles:
         match = _match(db, feed_id, article, matches, inserted)
         if match is None:
@@ -122,6 +126,10 @@ def store_articles(
                 " values (?, ?, ?, ?)",
                 [feed_id, article.key, article_id, now],
             )
+            if match is not None:
+                carried.add(article_id)
+    if carried:
+        refresh_stories(db, stories_of(db, carried).values())
     return new, changed
 
 
@@ -143,7 +151,8 @@ def _match(
 def _insert(db: sqlite_utils.Database, feed_id: int, article: ArticleIn, now: str) -> int:
     cursor = db.execute(
         "insert into articles (feed_id, guid, url, canonical_url, title, summary, published,"
-        " fetched, updated, language, content_hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " fetched, updated, language, content_hash, signature)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             feed_id,
             article.guid,
@@ -156,10 +165,13 @@ def _insert(db: sqlite_utils.Database, feed_id: int, article: ArticleIn, now: st
             now,
             article.language,
             article.content_hash,
+            article.signature,
         ],
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    article_id = cursor.lastrowid
+    assert article_id is not None
+    start_story(db, article_id, feed_id, article.published or now, now)
+    return article_id
 
 
 def _update_content(
@@ -167,6 +179,14 @@ def _update_content(
 ) -> None:
     db.execute(
         "update articles set title = ?, summary = ?, published = coalesce(?, published),"
-        " updated = ?, content_hash = ? where id = ?",
-        [article.title, article.summary, article.published, now, article.content_hash, article_id],
+        " updated = ?, content_hash = ?, signature = coalesce(?, signature) where id = ?",
+        [
+            article.title,
+            article.summary,
+            article.published,
+            now,
+            article.content_hash,
+            article.signature,
+            article_id,
+        ],
     )

@@ -63,8 +63,9 @@ def audit_weeks(db: sqlite_utils.Database) -> list[dict[str, Any]]:
                count(r.id) as reviewed,
                coalesce(sum(r.verdict = 'relevant'), 0) as relevant
         from audit_samples au
+        left join articles a on a.id = au.article_id
         left join reviews r on r.id = (
-            select max(r2.id) from reviews r2 where r2.article_id = au.article_id
+            select max(r2.id) from reviews r2 where r2.story_id = a.story_id
         )
         group by au.week
         order by au.week desc

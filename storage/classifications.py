@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import sqlite_utils
 
 from storage.records import ClassificationIn
+from storage.stories import refresh_stories, score_story
 
 SCORED_LABELS = ("defectors", "repatriation", "border")
 
@@ -47,6 +48,12 @@ def save_classification(
     )
     class_id = cursor.lastrowid
     db.execute("update articles set classification_id = ? where id = ?", [class_id, article_id])
+    if new_article:
+        score_story(db, article_id, row["score"], result.flagged, result.margin)
+    else:
+        story = db.execute("select story_id from articles where id = ?", [article_id]).fetchone()
+        if story and story[0] is not None:
+            refresh_stories(db, [story[0]])
     assert class_id is not None
     return class_id
 

@@ -215,3 +215,84 @@ def m010_create_alerts(db: sqlite_utils.Database) -> None:
     db["alert_deliveries"].create_index(["status", "next_attempt"])
     # When each channel was first configured: older articles are never alerted on that channel.
     db["alert_channels"].create({"channel": str, "enabled_at": str}, pk="channel")
+
+
+@MIGRATIONS()
+def m011_create_stories(db: sqlite_utils.Database) -> None:
+    # One story per event: near-duplicate articles across outlets. Review state lives on the
+    # story; the columns after `id` summarise its articles and are kept up to date as they join.
+    db["stories"].create(
+        {
+            "id": int,
+            "first_article_id": int,  # the earliest article: its outlet, time, title and link
+            "first_feed_id": int,
+            "first_time": str,  # coalesce(published, fetched) of the earliest article
+            "articles": int,
+            "outlets": int,  # distinct feeds that carried it
+            "best_article_id": int,  # the article with the highest score
+            "score": float,  # the highest article score
+            "flagged": int,  # 1 if any article is flagged
+            "margin": float,  # the largest flag margin (nearest 0: least sure)
+            "created": str,
+            "last_joined": str,  # when the newest article joined
+            "updated": str,  # when a flagged article's content last changed
+        },
+        pk="id",
+        foreign_keys=[("first_article_id", "articles", "id"), ("first_feed_id", "feeds", "id")],
+        not_null={"first_article_id", "first_time", "articles", "outlets", "flagged", "created"},
+        defaults={"articles": 1, "outlets": 1, "flagged": 0},
+    )
+    db["stories"].create_index(["flagged", "score"])
+    db["stories"].create_index(["first_time"])
+    db["stories"].create_index(["first_article_id"])
+    articles = db["articles"]
+    articles.add_column("story_id", int)  # NULL until grouped
+    articles.add_column("signature", bytes)  # MinHash of the text (monitor.similarity)
+    articles.create_index(["story_id"])
+    db.execute("CREATE INDEX idx_articles_sort_time ON articles(coalesce(published, fetched))")
+    db["reviews"].add_column("story_id", int)  # the verdict applies to the whole story
+    db["reviews"].create_index(["story_id", "id"])
+    # Articles stored before stories existed: a story each, their verdicts moved with them.
+    db.execute(
+        "INSERT INTO stories (first_article_id, first_feed_id, first_time, articles, outlets,"
+        " best_article_id, score, flagged, margin, created, last_joined)"
+        " SELECT a.id, a.feed_id, coalesce(a.published, a.fetched), 1, 1, a.id, c.score,"
+        " coalesce(c.flagged, 0), c.margin, a.fetched, a.fetched"
+        " FROM articles a LEFT JOIN classifications c ON c.id = a.classification_id ORDER BY a.id"
+    )
+    db.execute(
+        "UPDATE articles SET story_id ="
+        " (SELECT s.id FROM stories s WHERE s.first_article_id = articles.id)"
+    )
+    db.execute(
+        "UPDATE reviews SET story_id ="
+        " (SELECT a.story_id FROM articles a WHERE a.id = reviews.article_id)"
+    )
+
+
+@MIGRATIONS()
+def m012_create_search_index(db: sqlite_utils.Database) -> None:
+    # Full-text search over every article. The trigram tokenizer finds Korean, Chinese and
+    # Japanese words of three characters or more; shorter queries fall back to a substring scan.
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, summary, content='articles',"
+        " content_rowid='id', tokenize='trigram')"
+    )
+    db.execute(
+        "CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN"
+        " INSERT INTO articles_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary);"
+        " END"
+    )
+    db.execute(
+        "CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN"
+        " INSERT INTO articles_fts(articles_fts, rowid, title, summary)"
+        " VALUES ('delete', old.id, old.title, old.summary); END"
+    )
+    db.execute(
+        "CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, summary ON articles BEGIN"
+        " INSERT INTO articles_fts(articles_fts, rowid, title, summary)"
+        " VALUES ('delete', old.id, old.title, old.summary);"
+        " INSERT INTO articles_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary);"
+        " END"
+    )
+    db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")

@@ -9,6 +9,7 @@ import sqlite_utils
 
 from storage.articles import ArticleIn, Matches, store_articles
 from storage.classifications import ClassificationIn, save_classification
+from storage.stories import mark_updated
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def save_poll(
                         db, article_id, model_version, scores[key], poll.started,
                         new_article=key in new,
                     )  # fmt: skip
+        mark_updated(db, changed.values(), poll.started)
         _update_feed(db, poll)
         db["polls"].insert(
             {

@@ -33,7 +33,7 @@ _ARTICLE_JOINS = """
     left join classifications c on c.id = a.classification_id
     left join audit_samples au on au.article_id = a.id
     left join reviews r on r.id = (
-        select max(r2.id) from reviews r2 where r2.article_id = a.id
+        select max(r2.id) from reviews r2 where r2.story_id = a.story_id
     )
 """
 

@@ -19,6 +19,7 @@ class ArticleIn:
     published: str | None
     language: str | None
     content_hash: str
+    signature: bytes | None = None  # MinHash of the text, for grouping into stories
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""The reviews table: analysts' verdicts, append-only, newest first."""
+"""The reviews table: analysts' verdicts, append-only, newest first.
+
+A verdict is given on one article and applies to its whole story: an article's verdict is the
+newest review of its story (`LATEST_REVIEW`)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import sqlite_utils
 from storage.classifications import SCORED_LABELS
 
 VERDICTS = ("relevant", "not-relevant")
+# SQL: the id of the current verdict on the story of the article aliased `a`
+LATEST_REVIEW = "(select max(r2.id) from reviews r2 where r2.story_id = a.story_id)"
 
 
 class ReviewError(ValueError):
@@ -36,12 +41,13 @@ def add_review(
         raise ReviewError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
     scores = ", ".join(f"c.score_{label}" for label in SCORED_LABELS)
     row = db.execute(
-        f"select a.id, c.labels, {scores} from articles a left join classifications c"
+        f"select a.story_id, c.labels, {scores} from articles a left join classifications c"
         " on c.id = a.classification_id where a.id = ?",
         [article_id],
     ).fetchone()
     if row is None:
         raise ReviewError(f"no article with id {article_id}")
+    story_id = row[0]
     if labels is None:
         labels = _default_labels(row[1], row[2:]) if verdict == "relevant" else []
     if note is None:
@@ -49,9 +55,9 @@ def add_review(
         note = previous["note"] if previous else ""
     with db.atomic():
         cursor = db.execute(
-            "insert into reviews (article_id, verdict, labels, note, reviewed_at)"
-            " values (?, ?, ?, ?, ?)",
-            [article_id, verdict, json.dumps(list(labels)), note, now],
+            "insert into reviews (article_id, story_id, verdict, labels, note, reviewed_at)"
+            " values (?, ?, ?, ?, ?, ?)",
+            [article_id, story_id, verdict, json.dumps(list(labels)), note, now],
         )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
@@ -72,20 +78,18 @@ def undo_review(db: sqlite_utils.Database, review_id: int) -> None:
 
 
 def latest_review(db: sqlite_utils.Database, article_id: int) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "select * from reviews where article_id = ? order by id desc limit 1", [article_id]
-        )
-    )
+    """The current verdict on the article's story, if any."""
+    sql = f"select r.* from articles a join reviews r on r.id = {LATEST_REVIEW} where a.id = ?"
+    rows = list(db.query(sql, [article_id]))
     return rows[0] if rows else None
 
 
 def reviewed_examples(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Each reviewed article's text with its current verdict and labels, for retraining."""
-    sql = """
+    """The text of every article in a reviewed story, with the story's current verdict and
+    labels, for retraining."""
+    sql = f"""
         select a.id, a.title, a.summary, a.language, r.verdict, r.labels
-        from reviews r join articles a on a.id = r.article_id
-        where r.id = (select max(id) from reviews r2 where r2.article_id = r.article_id)
+        from articles a join reviews r on r.id = {LATEST_REVIEW}
         order by a.id
     """
     rows = []
@@ -110,7 +114,7 @@ def unreviewed_articles(
         select a.id, a.title, a.summary from articles a
         left join classifications c on c.id = a.classification_id
         where a.id > ?
-          and not exists (select 1 from reviews r where r.article_id = a.id)
+          and not exists (select 1 from reviews r where r.story_id = a.story_id)
           and (c.model_version is null or c.model_version != ?)
         order by a.id limit ?
     """

@@ -79,13 +79,15 @@ def test_wal_busy_timeout_and_named_migrations(db) -> None:
         "m008_classification_why_and_margin",
         "m009_create_audits",
         "m010_create_alerts",
+        "m011_create_stories",
+        "m012_create_search_index",
     ]
 
 
 def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
     storage.open_db(tmp_path / "x.db").close()
     again = storage.open_db(tmp_path / "x.db")
-    assert len(storage.applied_migrations(again)) == 10
+    assert len(storage.applied_migrations(again)) == 12
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
