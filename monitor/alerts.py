@@ -1,8 +1,9 @@
-"""Alerts for stories that cannot wait a week: a command and/or a mail per article, once.
+"""Alerts for stories that cannot wait a week: a command and/or a mail per story, once.
 
-Until near-duplicates are grouped into stories, one flagged article is one story: the alert
-key is the article id. Delivery never raises into the poller: a failure is logged on one line,
-stored, and retried with backoff until `max_attempts`.
+A story's alert names the article that triggered it (its highest-scoring article when several
+are due together); copies joining the story later send nothing. Delivery never raises into
+the poller: a failure is logged on one line, stored, and retried with backoff until
+`max_attempts`.
 """
 
 from __future__ import annotations

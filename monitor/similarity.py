@@ -84,9 +84,7 @@ def _fill(
     size: int,
 ) -> None:
     """Hash the `size`-character shingles of the texts in `chosen` into their rows of `table`."""
-    count = len(codes) - size + 1
-    if count <= 0:
-        return
+    count = max(len(codes) - size + 1, 0)
     rolling = np.zeros(count, dtype=np.uint64)
     for offset in range(size):
         rolling = rolling * _BASE + codes[offset : offset + count]

@@ -54,9 +54,13 @@ class StoryIndex:
     _loaded: bool = False
     _added_since_prune: int = 0
 
-    def load(self, db: sqlite_utils.Database, now: datetime) -> None:
-        """Index the articles of the last window (signing any stored without a signature)."""
-        rows = storage.recent_signatures(db, iso(now - self.settings.window))
+    def load(
+        self, db: sqlite_utils.Database, now: datetime, skip: frozenset[int] = frozenset()
+    ) -> None:
+        """Index the articles of the last window (signing any stored without a signature),
+        but those in `skip`: the ones being grouped, stored in this transaction."""
+        since = iso(now - self.settings.window)
+        rows = [row for row in storage.recent_signatures(db, since) if row[0] not in skip]
         unsigned = [row for row in rows if row[4] is None]
         computed = dict(
             zip(
@@ -139,7 +143,7 @@ class StoryIndex:
         if not new:
             return {}
         if not self._loaded:
-            self.load(db, now)
+            self.load(db, now, skip=frozenset(new.values()))
         stamp = iso(now)
         stories = storage.stories_of(db, new.values())
         joined: dict[int, int] = {}

@@ -1,4 +1,7 @@
-"""Alert deliveries: which articles are due an alert on which channel, and what happened."""
+"""Alert deliveries: which stories are due an alert on which channel, and what happened.
+
+A delivery row names the article the alert was about; a story is alerted once per channel,
+whichever of its articles first passed the bar."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import sqlite_utils
 CHANNELS = ("command", "smtp")
 
 _ALERT_COLUMNS = """
-    a.id as article_id, a.title, a.url, a.published, a.fetched, f.name as outlet,
+    a.id as article_id, a.story_id, a.title, a.url, a.published, a.fetched, f.name as outlet,
     c.score, c.labels, c.score_defectors, c.score_repatriation, c.score_border
 """
 _ALERT_JOINS = """
@@ -42,14 +45,16 @@ def due_alerts(
     db: sqlite_utils.Database, channel: str, min_score: float, now: str, recent: str
 ) -> list[dict[str, Any]]:
     """Articles owed an alert on `channel`, oldest first: retries whose time has come, and
-    flagged articles scoring at least `min_score` with no delivery yet on this channel,
-    fetched since the channel was first enabled or since `recent` (never the whole archive)."""
+    flagged articles scoring at least `min_score` whose story has no delivery yet on this
+    channel (one article per story, its highest-scoring), fetched since the channel was first
+    enabled or since `recent` (never the whole archive)."""
     _check_channel(channel)
     new = f"""
         select {_ALERT_COLUMNS}, 0 as attempts {_ALERT_JOINS}
         where c.flagged = 1 and c.score >= ?
           and not exists (
-              select 1 from alert_deliveries d where d.article_id = a.id and d.channel = ?
+              select 1 from alert_deliveries d join articles seen on seen.id = d.article_id
+              where seen.story_id = a.story_id and d.channel = ?
           )
           and (a.fetched >= ? or a.fetched >= (
               select enabled_at from alert_channels where channel = ?
@@ -62,8 +67,16 @@ def due_alerts(
         where d.status = 'pending' and d.next_attempt <= ? and {_NOT_REJECTED}
     """
     sql = f"{new} union all {retry} order by fetched, article_id"
-    rows = db.query(sql, [min_score, channel, recent, channel, channel, now])
-    return [_decode(row) for row in rows]
+    rows = [
+        _decode(row) for row in db.query(sql, [min_score, channel, recent, channel, channel, now])
+    ]
+    best: dict[int, dict[str, Any]] = {}  # story -> its highest-scoring new article
+    for row in rows:
+        if row["attempts"] == 0:
+            kept = best.get(row["story_id"])
+            if kept is None or row["score"] > kept["score"]:
+                best[row["story_id"]] = row
+    return [row for row in rows if row["attempts"] > 0 or best[row["story_id"]] is row]
 
 
 def record_alert(

@@ -180,7 +180,7 @@ def recent_signatures(
 
 
 def save_signatures(db: sqlite_utils.Database, signatures: Iterable[tuple[int, bytes]]) -> None:
-    db.executemany(
+    db.conn.executemany(
         "update articles set signature = ? where id = ?",
         [(signature, article_id) for article_id, signature in signatures],
     )

@@ -215,7 +215,7 @@ def test_command_gets_the_alert_as_json(db, tmp_path: Path) -> None:
     ]
 
 
-def test_once_per_article_and_only_above_min_score(db, tmp_path: Path) -> None:
+def test_once_per_story_and_only_above_min_score(db, tmp_path: Path) -> None:
     add_article(db, "high", 0.97)
     add_article(db, "low", 0.80)
     add_article(db, "unflagged", 0.99, flagged=False)
@@ -225,6 +225,20 @@ def test_once_per_article_and_only_above_min_score(db, tmp_path: Path) -> None:
     clock.now += timedelta(hours=1)
     assert deliver(db, alerts, clock).sent == {}
     assert [line["url"] for line in sent_lines(tmp_path)] == ["https://n.example/high"]
+
+
+def test_once_per_story_however_many_outlets_carry_it(db, tmp_path: Path) -> None:
+    first = add_article(db, "wire", 0.96)
+    copy = add_article(db, "copy", 0.98)
+    storage.join_story(db, copy, storage.story_of(db, first), iso(T0))  # a near-duplicate
+    alerts = alerts_config(command=command_writing_to(tmp_path))
+    clock = Clock()
+    assert deliver(db, alerts, clock).sent == {"command": 1}
+    late = add_article(db, "late", 0.99, fetched=T0 + timedelta(minutes=30))
+    storage.join_story(db, late, storage.story_of(db, first), iso(T0))
+    clock.now += timedelta(hours=1)
+    assert deliver(db, alerts, clock).sent == {}
+    assert [line["url"] for line in sent_lines(tmp_path)] == ["https://n.example/copy"]
 
 
 def test_not_relevant_verdict_cancels_the_alert(db, tmp_path: Path) -> None:
