@@ -5,12 +5,13 @@ character n-grams, whatever the script: Korean, Chinese and Japanese have no spa
 words on, so shingles are characters, not words. Letters and digits only, case-folded:
 punctuation, spaces and markup left over from feeds do not count.
 
-One-permutation hashing: each shingle is hashed once (a rolling hash, then a 64-bit mixer),
-its top bits choose one of `BINS` bins and each bin keeps its smallest value. Empty bins take
-the value of the next full one, so short titles still compare well. Two signatures agree in a
-bin with probability equal to the Jaccard similarity of the two shingle sets. Everything is
-integer arithmetic on NumPy arrays, so signatures are the same in every process and release
-and can be stored.
+A signature has two halves, the title's and the summary's, compared separately: outlets share
+boilerplate ledes ("Read more…", stock sentences) more often than headlines, and a copy keeps
+both. Each half is one-permutation MinHash: each shingle is hashed once (a rolling hash, then
+a 64-bit mixer), its top bits choose one of `HALF` bins and each bin keeps its smallest value;
+empty bins take the value of the next full one. Two halves agree in a bin with probability
+equal to the Jaccard similarity of their shingle sets. All integer arithmetic on NumPy
+arrays, so signatures are the same in every process and release and can be stored.
 """
 
 from __future__ import annotations
@@ -21,22 +22,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
-BINS = 64
+HALF = 32  # bins per half
+BINS = 2 * HALF  # title bins, then summary bins
 BYTES = BINS * 4  # a signature is BINS little-endian uint32 values
-TEXT_CHARS = 400  # of the title and the start of the summary: outlets cut ledes differently
+SUMMARY_CHARS = 300  # of the summary: outlets cut ledes at different lengths
 WIDE_SHINGLE = 3  # characters per shingle where one character is a syllable or a word
 NARROW_SHINGLE = 5  # elsewhere (alphabets)
+EMPTY = 0xFFFF_FFFF  # every bin of a half with no text
 _DROP = re.compile(r"[\W_]+")
 _WIDE = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af]")
 _BASE = np.uint64(1_000_003)
-_EMPTY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
-_MASK58 = np.uint64((1 << 58) - 1)
+_UNSET = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+_BIN_SHIFT = np.uint64(64 - 5)  # top 5 bits: one of 32 bins
+_VALUE_MASK = np.uint64((1 << 59) - 1)
 
 
-def shingle_text(title: str, summary: str) -> str:
-    """The letters and digits that a signature is computed from, case-folded."""
-    text = unicodedata.normalize("NFKC", f"{title} {summary}")[: TEXT_CHARS * 2]
-    return _DROP.sub("", text.casefold())[:TEXT_CHARS]
+def shingle_text(text: str, limit: int) -> str:
+    """The letters and digits of `text` that a signature is computed from, case-folded."""
+    text = unicodedata.normalize("NFKC", text[: limit * 2])
+    return _DROP.sub("", text.casefold())[:limit]
 
 
 def shingle_size(text: str) -> int:
@@ -54,24 +58,33 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def signatures(texts: Sequence[tuple[str, str]]) -> list[bytes]:
-    """One signature per (title, summary), computed for all of them at once."""
-    prepared = [shingle_text(title, summary) for title, summary in texts]
-    if not prepared:
+    """One signature per (title, summary), computed for all of them at once; b"" for a text
+    with no letters or digits at all (it matches nothing)."""
+    if not texts:
         return []
+    titles = _halves([shingle_text(title, SUMMARY_CHARS) for title, _ in texts])
+    bodies = _halves([shingle_text(summary, SUMMARY_CHARS) for _, summary in texts])
+    table = np.concatenate((titles, bodies), axis=1)
+    blank = (table == EMPTY).all(axis=1)
+    return [b"" if empty else row.tobytes() for empty, row in zip(blank, table, strict=True)]
+
+
+def _halves(prepared: list[str]) -> np.ndarray:
+    """HALF MinHash bins (uint32) per text."""
+    table = np.full((len(prepared), HALF), _UNSET, dtype=np.uint64)
     joined = "".join(prepared)
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    lengths = np.fromiter((len(t) for t in prepared), dtype=np.int64, count=len(prepared))
-    sizes = np.fromiter((shingle_size(t) for t in prepared), dtype=np.int64, count=len(prepared))
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    owner = np.repeat(np.arange(len(prepared)), lengths)
-    table = np.full((len(prepared), BINS), _EMPTY, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for size in np.unique(sizes):
-            _fill(table, codes, owner, starts, lengths, sizes == size, int(size))
-    empty = (table == _EMPTY).all(axis=1)
-    return [
-        b"" if blank else row.tobytes() for blank, row in zip(empty, _densify(table), strict=True)
-    ]
+    if joined:
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        lengths = np.fromiter((len(t) for t in prepared), dtype=np.int64, count=len(prepared))
+        sizes = np.fromiter(
+            (shingle_size(t) for t in prepared), dtype=np.int64, count=len(prepared)
+        )
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        owner = np.repeat(np.arange(len(prepared)), lengths)
+        with np.errstate(over="ignore"):
+            for size in np.unique(sizes):
+                _fill(table, codes, owner, starts, lengths, sizes == size, int(size))
+    return _densify(table)
 
 
 def _fill(
@@ -90,16 +103,16 @@ def _fill(
         rolling = rolling * _BASE + codes[offset : offset + count]
     first, last = owner[:count], owner[size - 1 : size - 1 + count]
     keep = (first == last) & chosen[first]
-    # texts shorter than a shingle: the whole text is their one shingle
-    short = np.flatnonzero(chosen & (lengths > 0) & (lengths < size))
     hashed = _mix(rolling[keep])
     rows = first[keep]
+    # texts shorter than a shingle: the whole text is their one shingle
+    short = np.flatnonzero(chosen & (lengths > 0) & (lengths < size))
     if len(short):
         extra = [_whole_text_hash(codes[starts[i] : starts[i] + lengths[i]]) for i in short]
         hashed = np.concatenate((hashed, _mix(np.array(extra, dtype=np.uint64))))
         rows = np.concatenate((rows, short))
-    bins = (hashed >> np.uint64(58)).astype(np.int64)
-    np.minimum.at(table, (rows, bins), hashed & _MASK58)
+    bins = (hashed >> _BIN_SHIFT).astype(np.int64)
+    np.minimum.at(table, (rows, bins), hashed & _VALUE_MASK)
 
 
 def _whole_text_hash(codes: np.ndarray) -> np.uint64:
@@ -111,32 +124,54 @@ def _whole_text_hash(codes: np.ndarray) -> np.uint64:
 
 def _densify(table: np.ndarray) -> np.ndarray:
     """Empty bins borrow from the next full bin (cyclically), so that two short texts still
-    compare bin by bin; rows with no shingle at all stay empty and match nothing."""
-    filled = table != _EMPTY
+    compare bin by bin; rows with no shingle at all become EMPTY throughout."""
+    filled = table != _UNSET
     out = table.copy()
-    for step in range(1, BINS):
-        empty = out == _EMPTY
+    for step in range(1, HALF):
+        empty = out == _UNSET
         if not empty.any():
             break
         donor = np.roll(filled, -step, axis=1) & empty
         rolled = np.roll(table, -step, axis=1)
         out[donor] = rolled[donor] ^ np.uint64(step)  # differ from the donor bin itself
-    return (out >> np.uint64(26)).astype("<u4")
+    values = (out >> np.uint64(27)).astype(np.uint32)  # 32 of the 59 value bits
+    values[values == EMPTY] = EMPTY - 1
+    values[~filled.any(axis=1)] = EMPTY
+    return values
+
+
+def as_array(signature: bytes) -> np.ndarray:
+    return np.frombuffer(signature, dtype="<u4")
+
+
+def similarities(signature: bytes, others: np.ndarray) -> np.ndarray:
+    """Estimated similarity of `signature` to each row of `others` (n x BINS uint32): the
+    mean of the title and summary halves' Jaccard estimates, or the title's alone when either
+    summary is empty."""
+    mine = as_array(signature)
+    same = others == mine
+    title = same[:, :HALF].mean(axis=1)
+    body = same[:, HALF:].mean(axis=1)
+    bodies = (others[:, HALF] != EMPTY) & (mine[HALF] != EMPTY)
+    titles = (others[:, 0] != EMPTY) & (mine[0] != EMPTY)
+    return np.where(bodies & titles, (title + body) / 2, np.where(titles, title, body))
 
 
 def similarity(a: bytes, b: bytes) -> float:
-    """Estimated Jaccard similarity of the two texts' shingle sets (0 for empty texts)."""
-    left = np.frombuffer(a, dtype="<u4")
-    right = np.frombuffer(b, dtype="<u4")
-    if len(left) != BINS or len(right) != BINS:
+    """Estimated similarity of two texts (see `similarities`); 0 if either has no signature."""
+    if len(a) != BYTES or len(b) != BYTES:
         return 0.0
-    return float(np.count_nonzero(left == right)) / BINS
+    return float(similarities(a, as_array(b)[None, :])[0])
 
 
 def bands(signature: bytes, rows: int) -> list[bytes]:
-    """The signature cut into bands of `rows` bins: texts that share a band are candidates."""
+    """Each half cut into bands of `rows` bins: texts that share a band are candidates. A half
+    with no text has no bands."""
     step = rows * 4
-    return [
-        bytes([index]) + signature[start : start + step]
-        for index, start in enumerate(range(0, BYTES - step + 1, step))
-    ]
+    out = []
+    for half in (0, HALF * 4):
+        if signature[half : half + 4] == b"\xff\xff\xff\xff":
+            continue
+        for start in range(half, half + HALF * 4 - step + 1, step):
+            out.append(bytes([start // step]) + signature[start : start + step])
+    return out

@@ -1,27 +1,28 @@
 """Group near-duplicate articles into stories: the dedupe step after exact (key, URL) matching.
 
 A new article joins the story of the most similar article dated within `window` of it, if
-their signatures (monitor.similarity) agree on at least `similarity` of their bins; a lower
-bar across outlets than within one (an outlet rarely repeats itself except to correct, and its
-boilerplate makes unrelated items look alike). Candidates come from an in-memory index of
-the articles in the window, banded LSH style, loaded from the database on first use and
-kept up to date as articles are stored.
+their signatures (monitor.similarity: title and summary alike, on average) reach
+`similarity`; a higher bar within one outlet, which rarely repeats itself except to correct
+and whose boilerplate makes unrelated items look alike. Candidates come from an in-memory
+index of the articles in the window, banded LSH style, loaded from the database on first use
+and kept up to date as articles are stored.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import sqlite_utils
 
 import storage
 from monitor.normalise import iso
-from monitor.similarity import BINS, bands, signatures, similarity
+from monitor.similarity import BINS, BYTES, as_array, bands, signatures, similarities
 
-BAND_ROWS = 2  # 32 bands of 2 bins: pairs at 0.4 similarity are candidates 99% of the time
+BAND_ROWS = 2  # 16 bands of 2 bins a half: a half 50% alike shares a band 99% of the time
 
 
 @dataclass(frozen=True)
@@ -31,28 +32,39 @@ class StorySettings:
     same_outlet_similarity: float = 0.8
 
 
-@dataclass(frozen=True)
-class _Entry:
-    article_id: int
-    story_id: int
-    feed_id: int
-    time: float  # POSIX seconds
-    signature: bytes
-
-
 def _seconds(text: str) -> float:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    return datetime.fromisoformat(text).timestamp()  # stored times are UTC with a Z
 
 
-@dataclass
 class StoryIndex:
-    """The signatures of recent articles, by band, for finding a new article's story."""
+    """The signatures of recent articles, by band, for finding a new article's story.
 
-    settings: StorySettings = field(default_factory=StorySettings)
-    _entries: dict[int, _Entry] = field(default_factory=dict)  # by article id
-    _buckets: dict[bytes, list[int]] = field(default_factory=lambda: defaultdict(list))
-    _loaded: bool = False
-    _added_since_prune: int = 0
+    Rows live in NumPy arrays, so a new article is compared with all its candidates at once.
+    A band shared by more than `COMMON_BAND` articles is too common to say anything (stock
+    phrases of one outlet, templated headlines): it stops proposing candidates, as a search
+    engine drops stop words. Real copies share many bands, so they are still found.
+    """
+
+    COMMON_BAND = 64
+
+    def __init__(self, settings: StorySettings | None = None) -> None:
+        self.settings = settings or StorySettings()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (after a failed write): the next `group` reloads from the database."""
+        self._signatures = np.zeros((0, BINS), dtype=np.uint32)
+        self._stories = np.zeros(0, dtype=np.int64)
+        self._feeds = np.zeros(0, dtype=np.int64)
+        self._times = np.zeros(0, dtype=np.float64)
+        self._size = 0
+        self._rows: dict[int, int] = {}  # article id -> row
+        self._buckets: dict[bytes, list[int]] = defaultdict(list)
+        self._loaded = False
+        self._pruned_at = 0
+
+    def __len__(self) -> int:
+        return self._size
 
     def load(
         self, db: sqlite_utils.Database, now: datetime, skip: frozenset[int] = frozenset()
@@ -76,59 +88,88 @@ class StoryIndex:
             self.add(article_id, story_id, feed_id, time, computed.get(article_id, signature))
         self._loaded = True
 
-    def reset(self) -> None:
-        """Forget everything (after a failed write): the next `group` reloads from the database."""
-        self._entries, self._buckets = {}, defaultdict(list)
-        self._loaded, self._added_since_prune = False, 0
-
     def add(
-        self, article_id: int, story_id: int, feed_id: int, time: str, signature: bytes | None
+        self,
+        article_id: int,
+        story_id: int,
+        feed_id: int,
+        time: str,
+        signature: bytes | None,
+        banded: list[bytes] | None = None,
     ) -> None:
-        if not signature or len(signature) != BINS * 4:
+        """Index one article; `banded`: bands(signature, BAND_ROWS), if already computed."""
+        if not signature or len(signature) != BYTES or article_id in self._rows:
             return
-        self._entries[article_id] = _Entry(article_id, story_id, feed_id, _seconds(time), signature)
-        for band in bands(signature, BAND_ROWS):
-            self._buckets[band].append(article_id)
-        self._added_since_prune += 1
+        row = self._size
+        if row == len(self._stories):
+            self._grow()
+        self._signatures[row] = as_array(signature)
+        self._stories[row], self._feeds[row] = story_id, feed_id
+        self._times[row] = _seconds(time)
+        self._rows[article_id] = row
+        self._size += 1
+        for band in banded if banded is not None else bands(signature, BAND_ROWS):
+            self._buckets[band].append(row)
 
-    def find(self, signature: bytes | None, feed_id: int, time: str) -> int | None:
+    def _grow(self) -> None:
+        capacity = max(1024, 2 * len(self._stories))
+        self._signatures = np.resize(self._signatures, (capacity, BINS))
+        self._stories = np.resize(self._stories, capacity)
+        self._feeds = np.resize(self._feeds, capacity)
+        self._times = np.resize(self._times, capacity)
+
+    def find(
+        self,
+        signature: bytes | None,
+        feed_id: int,
+        time: str,
+        banded: list[bytes] | None = None,
+    ) -> int | None:
         """The story of the most similar indexed article within the window, if similar enough."""
-        if not signature or len(signature) != BINS * 4:
+        if not signature or len(signature) != BYTES:
             return None
-        moment, window = _seconds(time), self.settings.window.total_seconds()
-        seen: set[int] = set()
-        best: tuple[float, int] | None = None
-        for band in bands(signature, BAND_ROWS):
-            for article_id in self._buckets.get(band, ()):
-                if article_id in seen:
-                    continue
-                seen.add(article_id)
-                entry = self._entries.get(article_id)
-                if entry is None or abs(entry.time - moment) > window:
-                    continue
-                score = similarity(signature, entry.signature)
-                bar = (
-                    self.settings.same_outlet_similarity
-                    if entry.feed_id == feed_id
-                    else self.settings.similarity
-                )
-                if score >= bar and (best is None or score > best[0]):
-                    best = (score, entry.story_id)
-        return best[1] if best else None
+        candidates: set[int] = set()
+        for band in banded if banded is not None else bands(signature, BAND_ROWS):
+            rows = self._buckets.get(band)
+            if rows and len(rows) <= self.COMMON_BAND:
+                candidates.update(rows)
+        if not candidates:
+            return None
+        rows = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+        near = np.abs(self._times[rows] - _seconds(time)) <= self.settings.window.total_seconds()
+        rows = rows[near]
+        if not len(rows):
+            return None
+        scores = similarities(signature, self._signatures[rows])
+        bars = np.where(
+            self._feeds[rows] == feed_id,
+            self.settings.same_outlet_similarity,
+            self.settings.similarity,
+        )
+        passing = scores >= bars
+        if not passing.any():
+            return None
+        best = rows[passing][np.argmax(scores[passing])]
+        return int(self._stories[best])
 
     def prune(self, now: datetime) -> None:
         """Forget articles older than the window (the index of a long-running daemon)."""
-        oldest = (now - self.settings.window).timestamp() - self.settings.window.total_seconds()
-        kept = [e for e in self._entries.values() if e.time >= oldest]
-        if len(kept) == len(self._entries):
+        oldest = (now - 2 * self.settings.window).timestamp()
+        keep = np.flatnonzero(self._times[: self._size] >= oldest)
+        if len(keep) == self._size:
             return
-        self._entries = {}
-        self._buckets = defaultdict(list)
-        for entry in kept:
-            self._entries[entry.article_id] = entry
-            for band in bands(entry.signature, BAND_ROWS):
-                self._buckets[band].append(entry.article_id)
-        self._added_since_prune = 0
+        ids = {row: article_id for article_id, row in self._rows.items()}
+        kept = [
+            (ids[row], int(self._stories[row]), int(self._feeds[row]), float(self._times[row]),
+             self._signatures[row].tobytes())
+            for row in keep
+        ]  # fmt: skip
+        self.reset()
+        self._loaded = True
+        for article_id, story_id, feed_id, moment, signature in kept:
+            self.add(
+                article_id, story_id, feed_id, iso(datetime.fromtimestamp(moment, UTC)), signature
+            )
 
     def group(
         self,
@@ -155,11 +196,14 @@ class StoryIndex:
             if signature is None:
                 signature = signatures([(article.title, article.summary)])[0]
             time = article.published or stamp
-            story_id = self.find(signature, feed_id, time)
+            banded = bands(signature, BAND_ROWS) if len(signature) == BYTES else []
+            story_id = self.find(signature, feed_id, time, banded)
             if story_id is not None and story_id != stories[article_id]:
                 storage.join_story(db, article_id, story_id, stamp)
                 joined[article_id] = story_id
-            self.add(article_id, story_id or stories[article_id], feed_id, time, signature)
-        if self._added_since_prune > 10_000:
+            story_id = story_id or stories[article_id]
+            self.add(article_id, story_id, feed_id, time, signature, banded)
+        if self._size > 2 * self._pruned_at + 10_000:
             self.prune(now)
+            self._pruned_at = self._size
         return joined
