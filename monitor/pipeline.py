@@ -46,6 +46,7 @@ from monitor.schedule import (
 from monitor.stories import StoryIndex
 
 log = logging.getLogger("monitor.poll")
+SEARCH_BATCH = 2000  # index new articles for search once this many are waiting
 Read = Callable[
     [bytes, Mapping[str, str], str | None, datetime, Path | None], Awaitable[FeedContent]
 ]
@@ -148,6 +149,7 @@ class Refresher:
         self.read = read
         self.model_path = model_path
         self.stories = stories or StoryIndex()
+        self._unindexed = 0  # articles stored since the full-text index last caught up
         self.clock = clock
         self.rng = rng or random.Random()
         self.in_flight: set[int] = set()
@@ -273,6 +275,9 @@ class Refresher:
         except BaseException:
             self.stories.reset()  # it may hold articles that were rolled back
             raise
+        self._unindexed += len(saved.new)
+        if self._unindexed >= SEARCH_BATCH:
+            self.index_search()
         if moved:
             log.warning("feed=%r moved permanently: %s -> %s", feed.name, feed.url, moved)
         stored = {**saved.new, **saved.changed}
@@ -288,6 +293,15 @@ class Refresher:
         )
         (log.warning if outcome.warning else log.info)(outcome.log_line())
         return outcome
+
+    def index_search(self) -> int:
+        """Bring the full-text index up to date (call on the DB thread); returns articles
+        indexed. Batches are cheaper than indexing each poll; searches scan the rest."""
+        count = 0
+        while indexed := storage.index_pending(self.db):
+            count += indexed
+        self._unindexed = 0
+        return count
 
     def _scores(
         self, poll: _Poll, fresh: Sequence[storage.ArticleIn]

@@ -116,6 +116,7 @@ async def poll_all(monitor: Monitor, *, alerts: bool = False) -> list[PollOutcom
     async with monitor.refresher() as refresher:
         feeds = await refresher.on_db(storage.enabled_feeds, monitor.db)
         outcomes = await refresher.poll_feeds(feeds)
+        await refresher.on_db(refresher.index_search)
         if alerts and monitor.config.alerts is not None:
             await send_alerts(monitor, refresher.on_db)
         return outcomes

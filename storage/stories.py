@@ -35,15 +35,41 @@ def start_story(
 def join_story(db: sqlite_utils.Database, article_id: int, story_id: int, now: str) -> None:
     """Move `article_id` into `story_id`; the story it leaves is deleted if left empty and
     unreviewed. Call inside a transaction."""
-    row = db.execute("select story_id from articles where id = ?", [article_id]).fetchone()
+    row = db.execute(
+        f"select a.story_id, a.feed_id, {_SORT_TIME}, c.score, coalesce(c.flagged, 0), c.margin"
+        " from articles a left join classifications c on c.id = a.classification_id"
+        " where a.id = ?",
+        [article_id],
+    ).fetchone()
     if row is None:
         raise ValueError(f"no article with id {article_id}")
-    old = row[0]
+    old, feed_id, time, score, flagged, margin = row
     if old == story_id:
         return
     db.execute("update articles set story_id = ? where id = ?", [story_id, article_id])
-    db.execute("update stories set last_joined = ? where id = ?", [now, story_id])
-    refresh_stories(db, [story_id])
+    # the summary columns, updated for one more article (refresh_stories recomputes them all)
+    db.execute(
+        """
+        update stories set
+            articles = articles + 1,
+            last_joined = :now,
+            outlets = (select count(distinct s.feed_id) from articles a
+                       join sightings s on s.article_id = a.id where a.story_id = stories.id),
+            first_article_id = iif(:time < first_time, :id, first_article_id),
+            first_feed_id = iif(:time < first_time, :feed, first_feed_id),
+            first_time = min(first_time, :time),
+            best_article_id = iif(coalesce(:score, -1) > coalesce(score, -1), :id,
+                                  best_article_id),
+            score = max(coalesce(score, :score), coalesce(:score, score)),
+            flagged = max(flagged, :flagged),
+            margin = max(coalesce(margin, :margin), coalesce(:margin, margin))
+        where id = :story
+        """,
+        {
+            "now": now, "time": time, "id": article_id, "feed": feed_id, "score": score,
+            "flagged": flagged, "margin": margin, "story": story_id,
+        },
+    )  # fmt: skip
     if old is not None:
         _drop_if_empty(db, old)
 

@@ -315,3 +315,24 @@ def test_run_once_groups_a_wire_story_across_outlets_and_runs(
     )
     assert len(rows) == 3  # the wire story, the Jilin story, the Korean story
     assert rows[0] == {"articles": 3, "outlets": 3, "first": "wire"}
+
+
+def test_search_index_catches_up_in_batches_and_follows_changes(
+    db: sqlite_utils.Database,
+) -> None:
+    from storage.search_index import index_pending, indexed_up_to, pending_count
+
+    def found(word: str) -> list[int]:
+        sql = "select rowid from articles_fts where articles_fts match ? order by rowid"
+        return [row[0] for row in db.execute(sql, [f'"{word}"']).fetchall()]
+
+    ids = store(db, 1, StoryIndex(), [("a", WIRE, NOW), ("k", KO, NOW), ("z", ZH, NOW)])
+    assert pending_count(db) == 3 and found("Dandong") == []  # not indexed yet
+    assert index_pending(db, limit=2) == 2 and index_pending(db) == 1
+    assert indexed_up_to(db) == max(ids.values()) and pending_count(db) == 0
+    assert found("Dandong") == [ids["a"]]
+    assert found("단둥") == []  # two characters: below the trigram index, a substring scan's job
+    assert found("단둥으로") == [ids["k"]] and found("脱北者") == [ids["z"]]
+    db.execute("update articles set title = 'Yalu fences' where id = ?", [ids["a"]])
+    assert found("Dandong") == [ids["a"]]  # still in the summary
+    assert found("Yalu") == [ids["a"]] and found("Yunnan, moves") == []
