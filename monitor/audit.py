@@ -19,8 +19,8 @@ from typing import Any
 import sqlite_utils
 
 import storage
-from monitor.export import week_label
 from monitor.normalise import iso
+from monitor.weeks import week_label
 
 WINDOW = timedelta(days=7)
 DEFAULT_SHARE = 0.02

@@ -6,6 +6,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import click
 
 import storage
 from classifiers.errors import ModelError
-from monitor.config import Config, config_path, load_config
+from monitor.config import Config, Settings, config_path, load_config
 from monitor.errors import ConfigError, MonitorError
 
 FORMATS = click.Choice(["table", "csv", "json"])
@@ -36,6 +37,13 @@ class Context:
         if self.db_arg:
             return Path(self.db_arg)
         return self.config.database_path()
+
+    @property
+    def timezone(self) -> str:
+        """The `timezone:` setting; the default (UTC) when --db is given without a feeds.yaml."""
+        if self.db_arg and not self.config_arg and not config_path(None).exists():
+            return Settings().timezone
+        return self.config.settings.timezone
 
     def open_db(self) -> Any:
         path = self.db_path
@@ -153,17 +161,28 @@ def run(ctx: Context, once: bool) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "json-full"]),
+    default="table",
+    show_default=True,
+    help="json: the list of feeds; json-full: an object with the feeds, the summary of the last"
+    " 7 days and the missed-stories estimate.",
+)
 @pass_ctx
 def status(ctx: Context, fmt: str) -> None:
     """Per-feed health: state, last success, last error, failures, next poll, articles.
 
-    Under the table, once `monitor audit` samples have been reviewed: the estimate of relevant
-    stories a week the classifier misses (JSON: `monitor audit --estimate --format json`).
+    Under the table: the last 7 days' stories (flagged or marked relevant) per label per day
+    as sparklines, with the most active outlets (days in the `timezone:` setting); and, once
+    `monitor audit` samples have been reviewed, the estimate of relevant stories a week the
+    classifier misses.
 
     \b
-    Example:
-      monitor status --format json
+    Examples:
+      monitor status
+      monitor status --format json-full
     """
     from datetime import timedelta
 
@@ -171,12 +190,19 @@ def status(ctx: Context, fmt: str) -> None:
     from monitor.normalise import iso
     from monitor.pipeline import utc_now
     from monitor.report import format_status
+    from monitor.summary import story_summary
+    from monitor.weeks import last_days, zone
 
+    timezone = ctx.timezone
     db = ctx.open_db()
-    week_ago = iso(utc_now() - timedelta(days=7))
+    now = utc_now()
     estimates = missed_estimates(db)
-    footer = format_estimate(current_estimate(estimates)) if estimates else None
-    click.echo(format_status(storage.feed_health(db, week_ago), fmt, footer))
+    estimate = current_estimate(estimates)
+    footer = format_estimate(estimate) if estimates else None
+    feeds = storage.feed_health(db, iso(now - timedelta(days=7)))
+    summary = story_summary(db, last_days(now, zone(timezone)), timezone)
+    missed = estimate.as_dict() if estimate else None
+    click.echo(format_status(feeds, fmt, footer, summary=summary, missed=missed))
 
 
 @cli.group()
@@ -239,7 +265,28 @@ def flagged(ctx: Context, fmt: str, limit: int | None) -> None:
 
 
 @cli.command()
-@click.option("--all", "include_reviewed", is_flag=True, help="Include stories already reviewed.")
+@click.option(
+    "--status",
+    type=click.Choice(storage.STATUSES),
+    help="unreviewed (the default: waiting for a verdict, or changed since), relevant,"
+    " not-relevant, escalated or all.",
+)
+@click.option("--all", "include_reviewed", is_flag=True, help="Same as --status all.")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    type=click.Choice(storage.SCORED_LABELS),
+    help="Only stories with this label (repeat for any of several).",
+)
+@click.option("--feed", metavar="NAME", help="Only stories this feed carried.")
+@click.option("--language", metavar="CODE", help="Only stories with an article in it (ko, zh…).")
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), help="Only stories first seen on or after."
+)
+@click.option(
+    "--until", type=click.DateTime(["%Y-%m-%d"]), help="Only stories first seen on or before."
+)
 @click.option(
     "--order",
     type=click.Choice(storage.ORDERS),
@@ -250,20 +297,51 @@ def flagged(ctx: Context, fmt: str, limit: int | None) -> None:
 )
 @click.option("--audit", is_flag=True, help="Review the unflagged stories `monitor audit` drew.")
 @pass_ctx
-def review(ctx: Context, include_reviewed: bool, order: str, audit: bool) -> None:
-    """Review the flagged queue in a keyboard-driven terminal UI.
+def review(
+    ctx: Context,
+    status: str | None,
+    include_reviewed: bool,
+    labels: tuple[str, ...],
+    feed: str | None,
+    language: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    order: str,
+    audit: bool,
+) -> None:
+    """Review stories in a keyboard-driven terminal UI; a verdict covers every article of a
+    story.
 
     \b
-    Keys: j/k move, Enter detail, r relevant, n not relevant, u undo, q quit.
+    Keys: j/k move, Enter detail, r relevant, n not relevant, ! escalate,
+    1/2/3 toggle a label, e note, u undo, o open link, / search, s status, ? help, q quit.
     Examples:
       monitor review
       monitor review --order uncertain    # the verdicts that teach the model most
+      monitor review --status escalated --label repatriation --since 2026-11-01
       monitor review --audit              # the random sample of unflagged stories
     """
     from monitor.tui import run_review
 
-    ctx.open_db().close()
-    run_review(ctx.db_path, include_reviewed=include_reviewed, order=order, audit=audit)
+    if include_reviewed and status not in (None, "all"):
+        raise click.UsageError("--all is short for --status all: give one of them")
+    db = ctx.open_db()
+    try:
+        if feed is not None and storage.get_feed(db, feed) is None:
+            raise click.ClickException(f"no feed named {feed!r} (see `monitor status`)")
+    finally:
+        db.close()
+    filters = storage.StoryFilters(
+        status=status or ("all" if include_reviewed else "unreviewed"),
+        labels=labels,
+        feed=feed,
+        language=language.lower() if language else None,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        order=order,
+        audit=audit,
+    )
+    run_review(ctx.db_path, filters=filters)
 
 
 @cli.command()
@@ -307,56 +385,92 @@ def _parse_labels(text: str) -> list[str]:
 
 
 @cli.command()
-@click.option("--week", help="ISO week such as 2026-W48 (default: the last complete week).")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
 @click.option(
-    "--all", "include_rejected", is_flag=True, help="Include stories marked not relevant."
+    "--week",
+    help="ISO week such as 2026-W48, in the `timezone:` setting (default: the last complete week).",
 )
+@click.option(
+    "--status",
+    "chosen",
+    type=click.Choice(storage.DIGEST_STATUSES),
+    default="all",
+    show_default=True,
+    help="relevant: stories marked relevant or escalated; unreviewed: flagged stories without a"
+    " verdict; all: stories flagged by the model or marked relevant or escalated, without those"
+    " marked not relevant (see --include-rejected).",
+)
+@click.option(
+    "--include-rejected",
+    "--all",
+    "include_rejected",
+    is_flag=True,
+    help="With --status all: also the flagged stories marked not relevant.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "markdown"]), default="csv", show_default=True
+)
+@click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte order mark (Excel).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
 @click.option(
     "--summary",
     type=click.Path(dir_okay=False, writable=True),
-    help="Also write the week's summary (stories, missed-stories estimate) as JSON to FILE.",
+    help="Also write the week's summary (stories, per label per day, outlets, missed-stories"
+    " estimate) as JSON to FILE.",
 )
 @pass_ctx
 def digest(
-    ctx: Context, week: str | None, out: str | None, include_rejected: bool, summary: str | None
+    ctx: Context,
+    week: str | None,
+    chosen: str,
+    include_rejected: bool,
+    fmt: str,
+    bom: bool,
+    out: str | None,
+    summary: str | None,
 ) -> None:
-    """CSV of one ISO week's flagged stories (UTF-8, RFC 4180), with a `why` column: the
-    terms that drove each label.
+    """One ISO week's stories, one row per story (near-duplicates across outlets are one):
+    week, first published, first outlet, outlets, title, url, labels, score, verdict, why
+    (the terms that drove each label), note. CSV (UTF-8, RFC 4180) or Markdown, whose top
+    holds the week's summary: stories per label per day, the most active outlets.
 
-    The CSV holds stories only. The estimate of stories the classifier missed that week (from
-    reviewed `monitor audit` samples) is printed on stderr, and written with the story count
-    to the JSON file given to --summary.
+    Weeks run from Monday 00:00 in the `timezone:` setting (UTC by default). The estimate of
+    stories the classifier missed that week (from reviewed `monitor audit` samples) is printed
+    on stderr, and written to the JSON file given to --summary.
 
     \b
     Examples:
-      monitor digest                      # last complete week, to stdout
-      monitor digest --week 2026-W48 --out digest-w48.csv --summary digest-w48.json
+      monitor digest                      # last complete week, CSV to stdout
+      monitor digest --status relevant --format markdown --out w48.md --week 2026-W48
+      monitor digest --bom --out digest-w48.csv --summary digest-w48.json
     """
-    from monitor.audit import estimate_for_week, format_estimate, missed_estimates
-    from monitor.export import WeekError, digest_rows, last_complete_week, write_csv, write_summary
+    from monitor.audit import format_estimate
+    from monitor.digest import build_digest, write_digest, write_summary
     from monitor.pipeline import utc_now
+    from monitor.weeks import WeekError, last_complete_week, zone
 
-    week = week or last_complete_week(utc_now())
+    if bom and fmt != "csv":
+        raise click.BadParameter("only for --format csv", param_hint="--bom")
+    if include_rejected and chosen != "all":
+        raise click.BadParameter("only with --status all", param_hint="--include-rejected")
+    timezone = ctx.timezone
+    week = week or last_complete_week(utc_now(), zone(timezone))
     db = ctx.open_db()
     try:
-        rows = digest_rows(db, week, include_rejected=include_rejected)
+        result = build_digest(db, week, timezone, status=chosen, include_rejected=include_rejected)
     except WeekError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
     if out:
         with open(out, "w", encoding="utf-8", newline="") as handle:
-            count = write_csv(rows, handle)
+            count = write_digest(result, handle, fmt, bom=bom)
         click.echo(f"{out}: {count} stories from {week}", err=True)
     else:
         stdout = click.open_file("-", "w", encoding="utf-8")
-        write_csv(rows, stdout)
+        write_digest(result, stdout, fmt, bom=bom)
         stdout.flush()
-    estimates = missed_estimates(db)
-    estimate = estimate_for_week(estimates, week)
-    if estimates:
-        click.echo(format_estimate(estimate, week), err=True)
+    if result.audited:
+        click.echo(format_estimate(result.estimate, week), err=True)
     if summary:
-        write_summary(summary, week, len(rows), estimate)
+        write_summary(summary, result)
 
 
 @cli.command()

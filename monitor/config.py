@@ -7,7 +7,7 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import yaml
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from monitor.errors import ConfigError
+from monitor.weeks import zone
 
 DEFAULT_CONFIG = "feeds.yaml"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
@@ -31,6 +32,8 @@ _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "m
 _SIZE_UNITS["gib"] = 1024**3
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 _TIME_OF_DAY = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+_WEEKLY = re.compile(r"^\s*([a-z]+)\s+([01]?\d|2[0-3]):([0-5]\d)\s*$", re.IGNORECASE)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RECALL_RANGE = (0.5, 0.999)
 
 
@@ -80,6 +83,34 @@ def parse_time_of_day(value: Any) -> time | None:
     return time(int(match.group(1)), int(match.group(2)))
 
 
+class WeeklyTime(NamedTuple):
+    """A day of the week ("mon" .. "sun", as APScheduler's cron trigger names them) and a time."""
+
+    day: str
+    at: time
+
+
+def parse_weekly_time(value: Any) -> WeeklyTime | None:
+    """'mon 07:00' (or 'monday 07:00') -> WeeklyTime('mon', 07:00); off, null or false -> None."""
+    if value is None or value is False or (isinstance(value, str) and value.strip() == "off"):
+        return None
+    match = _WEEKLY.match(value) if isinstance(value, str) else None
+    day = match.group(1).lower() if match else ""
+    if not match or not any(name == day or name[:3] == day for name in _WEEKDAYS):
+        raise ValueError(
+            f'expected a day and time of day like "mon 07:00", or off; got {_show(value)}'
+        )
+    return WeeklyTime(day[:3], time(int(match.group(2)), int(match.group(3))))
+
+
+def parse_timezone(value: Any) -> str:
+    """An IANA time zone name such as "Asia/Seoul" or "UTC"."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'expected a time zone like "Asia/Seoul" or "UTC", got {_show(value)}')
+    zone(value.strip())
+    return value.strip()
+
+
 def parse_recall(value: Any) -> float:
     """A target recall between 0.5 and 0.999."""
     low, high = RECALL_RANGE
@@ -98,6 +129,8 @@ Size = Annotated[int, BeforeValidator(parse_size)]
 Share = Annotated[float, BeforeValidator(parse_share)]
 TimeOfDay = Annotated[time | None, BeforeValidator(parse_time_of_day)]
 Recall = Annotated[float, BeforeValidator(parse_recall)]
+Weekly = Annotated[WeeklyTime | None, BeforeValidator(parse_weekly_time)]
+TimeZone = Annotated[str, BeforeValidator(parse_timezone)]
 
 
 class _Strict(BaseModel):
@@ -124,6 +157,9 @@ class Settings(_Strict):
     target_recall: Recall = 0.95
     story_window: Duration = 3 * 86400.0  # near-duplicates this close in time are one story
     story_similarity: float = Field(default=0.5, gt=0, le=1)
+    timezone: TimeZone = "UTC"  # of the digest's ISO weeks and days, and of digest_at
+    digest_at: Weekly = WeeklyTime("mon", time(7, 0))
+    digest_dir: str = "digests"
 
     @field_validator("interval", "tick")
     @classmethod
@@ -287,6 +323,9 @@ class Config(_Strict):
 
     def model_dir(self) -> Path:
         return self.base_dir / self.settings.model_dir
+
+    def digest_dir(self) -> Path:
+        return self.base_dir / self.settings.digest_dir
 
     def feed_interval(self, feed: Feed) -> float:
         return feed.interval or self.settings.interval

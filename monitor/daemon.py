@@ -1,5 +1,6 @@
 """`monitor run`: the refresh job on an APScheduler 3.x schedule, stopped cleanly by signals,
-and the nightly retrain (monitor/retrain.py) at the `retrain:` time of day, local time."""
+the nightly retrain (monitor/retrain.py) at the `retrain:` time of day, local time, and the
+weekly digest (monitor/scheduled_digest.py) at `digest_at:` in the `timezone:` setting."""
 
 from __future__ import annotations
 
@@ -12,21 +13,25 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from tzlocal import get_localzone  # APScheduler 3's own dependency, for its local time
 
 import storage
-from monitor.config import Config
+from monitor.config import Config, Settings
 from monitor.normalise import iso
 from monitor.pipeline import Refresher, utc_now
 from monitor.retrain import Retrainer
 from monitor.runner import open_monitor, send_alerts
+from monitor.scheduled_digest import write_last_week
+from monitor.weeks import zone
 
 log = logging.getLogger("monitor.daemon")
 SHUTDOWN_GRACE_S = 5.0
 RETRAIN_MISFIRE_S = 3600  # a daemon busy (or asleep) at the hour still retrains within it
 ALERTS_EVERY_S = 60
+DIGEST_MISFIRE_S = 6 * 3600  # a daemon busy (or asleep) at the time still writes it
 
 
 class Daemon:
@@ -39,12 +44,16 @@ class Daemon:
         retrainer: Retrainer | None = None,
         retrain_at: time | None = None,
         alerts: Callable[[], Awaitable[None]] | None = None,
+        digest: Callable[[], Awaitable[None]] | None = None,
+        digest_trigger: CronTrigger | None = None,
     ) -> None:
         self.refresher = refresher
         self.tick_s = tick_s
         self.retrainer = retrainer
         self.retrain_at = retrain_at
         self.alerts = alerts
+        self.digest = digest
+        self.digest_trigger = digest_trigger
         self.ticking: asyncio.Task[object] | None = None
         self.alerting: asyncio.Task[object] | None = None
         # Ticks, polls, alert deliveries and retrains run as tasks of their own, never as the
@@ -84,6 +93,11 @@ class Daemon:
         """Start the retrain job (it skips itself when one is under way or nothing is new)."""
         if self.retrainer is not None and not self.stopping.is_set():
             self._start(self.retrainer.run(), "retrain")
+
+    async def write_digest(self) -> None:
+        """Start writing last week's digest files (a failure is logged, polling goes on)."""
+        if self.digest is not None and not self.stopping.is_set():
+            self._start(self.digest(), "digest")
 
     def _start(self, work: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object]:
         task = asyncio.create_task(work, name=name)
@@ -133,6 +147,15 @@ class Daemon:
                 coalesce=True,
                 misfire_grace_time=RETRAIN_MISFIRE_S,
             )
+        if self.digest is not None and self.digest_trigger is not None:
+            scheduler.add_job(
+                self.write_digest,
+                self.digest_trigger,
+                id="digest",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=DIGEST_MISFIRE_S,
+            )
         return scheduler
 
     async def drain(self) -> None:
@@ -156,6 +179,26 @@ class Daemon:
             await asyncio.gather(*pending, return_exceptions=True)
 
 
+def digest_trigger(settings: Settings) -> CronTrigger | None:
+    """`digest_at:` as a weekly cron trigger in the `timezone:` setting (None when off)."""
+    if settings.digest_at is None:
+        return None
+    day, at = settings.digest_at
+    return CronTrigger(
+        day_of_week=day, hour=at.hour, minute=at.minute, timezone=zone(settings.timezone)
+    )
+
+
+async def digest_job(
+    refresher: Refresher, db: sqlite_utils.Database, folder: Path, timezone: str
+) -> None:
+    """Last week's digest files, written on the database thread; a failure is logged."""
+    try:
+        await refresher.on_db(write_last_week, db, folder, utc_now(), timezone)
+    except Exception as exc:  # a digest must never stop polling
+        log.error("digest: not written to %s: %s: %s", folder, type(exc).__name__, exc)
+
+
 async def _serve(config: Config, db_path: Path) -> None:
     loop = asyncio.get_running_loop()
     with open_monitor(config, db_path) as monitor:
@@ -169,7 +212,13 @@ async def _serve(config: Config, db_path: Path) -> None:
                 alerts = functools.partial(send_alerts, monitor, refresher.on_db)
                 channels = ", ".join(config.alerts.channel_names())
                 log.info("alerting via %s at score >= %g", channels, config.alerts.min_score)
-            daemon = Daemon(refresher, settings.tick, retrainer, settings.retrain, alerts)
+            digest = functools.partial(
+                digest_job, refresher, monitor.db, config.digest_dir(), settings.timezone
+            )
+            trigger = digest_trigger(settings)
+            daemon = Daemon(
+                refresher, settings.tick, retrainer, settings.retrain, alerts, digest, trigger
+            )
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, daemon.stopping.set)
             scheduler = daemon.scheduler()
@@ -179,6 +228,12 @@ async def _serve(config: Config, db_path: Path) -> None:
             if settings.retrain is not None:
                 at = settings.retrain.strftime("%H:%M")
                 log.info("retraining daily at %s local time if there are new verdicts", at)
+            if settings.digest_at is not None:
+                day, at_time = settings.digest_at
+                log.info(
+                    "writing last week's digest to %s every %s at %s (%s)",
+                    config.digest_dir(), day, at_time.strftime("%H:%M"), settings.timezone,
+                )  # fmt: skip
             await daemon.stopping.wait()
             log.info("stopping: finishing in-flight polls")
             scheduler.pause()  # no new runs; a tick under way sees `stopping` and starts nothing

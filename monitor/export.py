@@ -1,102 +1,38 @@
-"""The weekly digest: ISO weeks, rows for a week, spreadsheet-safe CSV."""
+"""Hostile feed text into files other programs read: spreadsheet-safe CSV cells and
+Markdown-safe table cells."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
+from urllib.parse import quote, urlsplit
 
-import sqlite_utils
-
-import storage
-from monitor.normalise import iso
 from monitor.text import one_line, strip_controls
-from monitor.why import format_why
 
-if TYPE_CHECKING:
-    from monitor.audit import MissedEstimate
-
-DIGEST_COLUMNS = (
-    "week",
-    "published",
-    "source",
-    "title",
-    "url",
-    "labels",
-    "score",
-    "verdict",
-    "note",
-    "why",
-)
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-class WeekError(ValueError):
-    pass
-
-
-def parse_week(text: str) -> tuple[datetime, datetime]:
-    """'2026-W48' -> (Monday 00:00 UTC, next Monday 00:00 UTC)."""
-    match = _WEEK.match(text.strip())
-    if not match:
-        raise WeekError(f'expected an ISO week like "2026-W48", got "{text}"')
-    try:
-        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-    except ValueError as exc:
-        raise WeekError(f'"{text}" is not a week of that year') from exc
-    start = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
-    return start, start + timedelta(days=7)
-
-
-def week_label(moment: datetime) -> str:
-    year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def last_complete_week(now: datetime) -> str:
-    return week_label(now - timedelta(days=7))
+# Characters CommonMark and GitHub's Markdown give a meaning inside a table cell: emphasis, code,
+# links and images ([), raw HTML and entities, cell borders, strikethrough, maths ($), and the
+# `:`, `.` and `@` by which bare URLs, www. addresses and e-mail addresses become links.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&:@$.])")
+_PLAIN = re.compile(r"^[0-9WTZ:+.\-]*$")  # dates, weeks, numbers: nothing Markdown reads
+_URL_SAFE = "/:?&=#%;,+@!$*'()[]"  # kept as they are in a link; anything else is %-encoded
 
 
 def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet shows as text: formula-like cells get a leading apostrophe."""
+    """A cell a spreadsheet shows as text: formula-like cells get a leading apostrophe, which
+    LibreOffice shows as part of the text when it reads a CSV (it is not the typing shortcut
+    there) and does not run. Tabs become spaces: LibreOffice drops them from cells."""
     text = "" if value is None else str(value)
     text = strip_controls(text.replace("\r\n", "\n"))
     if text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
+        text = "'" + text
+    return text.replace("\t", " ")
 
 
-def digest_rows(
-    db: sqlite_utils.Database, week: str, *, include_rejected: bool = False
-) -> list[dict[str, Any]]:
-    start, end = parse_week(week)
-    rows = storage.week_digest(db, iso(start), iso(end), include_rejected=include_rejected)
-    return [
-        {
-            "week": week,
-            "published": row["published"] or row["fetched"],
-            "source": one_line(row["source"]),
-            "title": one_line(row["title"]),
-            "url": row["url"] or "",
-            "labels": ";".join(row["labels"]),
-            "score": f"{row['score']:.3f}" if row["score"] is not None else "",
-            "verdict": row["verdict"] or "unreviewed",
-            "note": row["note"] or "",
-            "why": one_line(format_why(row["why"])),
-        }
-        for row in rows
-    ]
-
-
-def write_csv(
-    rows: Iterable[dict[str, Any]], out: TextIO, columns: Sequence[str] = DIGEST_COLUMNS
-) -> int:
+def write_csv(rows: Iterable[dict[str, Any]], out: TextIO, columns: Sequence[str]) -> int:
     """RFC 4180 CSV (CRLF line ends, minimal quoting) with a header row; returns data rows."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
@@ -107,21 +43,52 @@ def write_csv(
     return count
 
 
-def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str] = DIGEST_COLUMNS) -> str:
+def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
     buffer = io.StringIO()
     write_csv(rows, buffer, columns)
     return buffer.getvalue()
 
 
-def write_summary(
-    path: str | Path, week: str, stories: int, estimate: MissedEstimate | None
-) -> None:
-    """The digest's summary as JSON: the week, its story count and the missed-stories
-    estimate (null without an audit of that week). Kept out of the CSV, which holds stories."""
-    document = {
-        "week": week,
-        "stories": stories,
-        "missed": estimate.as_dict() if estimate is not None else None,
-    }
-    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    Path(path).write_text(text, encoding="utf-8")
+def md_escape(value: Any) -> str:
+    """Text for one Markdown table cell: one line, every character Markdown reads as markup
+    backslash-escaped, so feed text can neither break the table nor add links, images or HTML."""
+    text = one_line("" if value is None else str(value))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def md_plain(value: Any) -> str:
+    """A date, week or number as it is; anything else escaped as `md_escape` does."""
+    text = "" if value is None else str(value)
+    return text if _PLAIN.match(text) else md_escape(text)
+
+
+def md_link(url: str | None) -> str:
+    """An http(s) URL as a Markdown autolink (characters that could end it or split the table
+    %-encoded); anything else as escaped text."""
+    text = one_line(url or "")
+    try:
+        scheme = urlsplit(text).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if scheme not in ("http", "https"):
+        return md_escape(text)
+    return f"<{quote(text, safe=_URL_SAFE)}>"
+
+
+def markdown_table(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str], plain: Sequence[str] = ()
+) -> str:
+    """A GitHub-style table: the `url` column as links, `plain` columns (dates, numbers) as
+    `md_plain` has them, every other cell escaped."""
+    lines = ["| " + " | ".join(md_escape(c.replace("_", " ")) for c in columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
+    for row in rows:
+        cells = [_md_cell(row.get(column), column, plain) for column in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _md_cell(value: Any, column: str, plain: Sequence[str]) -> str:
+    if column == "url":
+        return md_link(value)
+    return md_plain(value) if column in plain else md_escape(value)

@@ -10,6 +10,7 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 
 from monitor.export import csv_text
+from monitor.summary import StorySummary, format_summary
 from monitor.text import one_line
 from monitor.why import format_why, short_why
 
@@ -141,16 +142,34 @@ def status_records(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def format_status(rows: Sequence[dict[str, Any]], fmt: str, footer: str | None = None) -> str:
-    """The feed table (with `footer`, such as the missed-stories estimate, under it) or JSON."""
+def format_status(
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    footer: str | None = None,
+    *,
+    summary: StorySummary | None = None,
+    missed: dict[str, Any] | None = None,
+) -> str:
+    """The feed table with the last days' `summary` and `footer` (the missed-stories estimate)
+    under it; JSON: the list of feeds; json-full: {"feeds", "summary", "missed"}."""
     records = status_records(rows)
     if fmt == "json":
         return json.dumps(records, ensure_ascii=False, indent=2)
+    if fmt == "json-full":
+        document = {
+            "feeds": records,
+            "summary": summary.as_dict() if summary is not None else None,
+            "missed": missed,
+        }
+        return json.dumps(document, ensure_ascii=False, indent=2)
     if not records:
         return "No feeds yet: run `monitor run --once` first."
+    parts = [_status_table(records)]
+    if summary is not None:
+        parts.append(format_summary(summary, "stories flagged or marked relevant"))
     if footer:
-        return _status_table(records) + "\n\n" + one_line(footer)
-    return _status_table(records)
+        parts.append(one_line(footer))
+    return "\n\n".join(parts)
 
 
 def _status_table(records: list[dict[str, Any]]) -> str:

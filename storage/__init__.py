@@ -20,8 +20,9 @@ if TYPE_CHECKING:
         unclassified_articles,
     )
     from .audit import audit_population, audit_weeks, record_audit
-    from .classifications import decode_why, save_classification
+    from .classifications import SCORED_LABELS, decode_why, save_classification
     from .db import StorageError, applied_migrations, open_db
+    from .digest import DIGEST_STATUSES, label_day_counts, top_outlets, week_stories
     from .feeds import (
         FeedNotFound,
         FeedSpec,
@@ -35,18 +36,35 @@ if TYPE_CHECKING:
         sync_feeds,
     )
     from .polls import PollRecord, PollSaved, save_poll
-    from .queue import ORDERS, article_view, review_queue, week_digest
+    from .queue import (
+        ORDERS,
+        STATUSES,
+        StoryFilters,
+        article_view,
+        queue_counts,
+        review_queue,
+        story_outlets,
+        story_queue,
+        story_rows,
+        week_digest,
+    )
     from .records import ArticleIn, ClassificationIn
     from .reviews import (
+        RELEVANT_VERDICTS,
         VERDICTS,
         ReviewError,
         add_review,
+        current_labels,
         latest_review,
         review_counts,
         reviewed_examples,
+        set_note,
+        toggle_label,
         undo_review,
         unreviewed_articles,
     )
+    from .search import search_stories
+    from .search_index import index_pending, indexed_up_to, pending_count
     from .stories import (
         join_story,
         recent_signatures,
@@ -73,8 +91,13 @@ _WHERE = {
     "audit_population": "audit",
     "audit_weeks": "audit",
     "record_audit": "audit",
+    "SCORED_LABELS": "classifications",
     "decode_why": "classifications",
     "save_classification": "classifications",
+    "DIGEST_STATUSES": "digest",
+    "label_day_counts": "digest",
+    "top_outlets": "digest",
+    "week_stories": "digest",
     "StorageError": "db",
     "applied_migrations": "db",
     "open_db": "db",
@@ -94,8 +117,19 @@ _WHERE = {
     "ORDERS": "queue",
     "article_view": "queue",
     "review_queue": "queue",
+    "STATUSES": "queue",
+    "StoryFilters": "queue",
+    "queue_counts": "queue",
+    "story_outlets": "queue",
+    "story_queue": "queue",
+    "story_rows": "queue",
     "week_digest": "queue",
+    "search_stories": "search",
     "VERDICTS": "reviews",
+    "RELEVANT_VERDICTS": "reviews",
+    "current_labels": "reviews",
+    "set_note": "reviews",
+    "toggle_label": "reviews",
     "ReviewError": "reviews",
     "add_review": "reviews",
     "latest_review": "reviews",
@@ -110,10 +144,17 @@ _WHERE = {
     "story_members": "stories",
     "story_of": "stories",
     "stories_of": "stories",
+    "index_pending": "search_index",
+    "indexed_up_to": "search_index",
+    "pending_count": "search_index",
 }
 
 __all__ = [
+    "DIGEST_STATUSES",
     "ORDERS",
+    "RELEVANT_VERDICTS",
+    "SCORED_LABELS",
+    "STATUSES",
     "VERDICTS",
     "ArticleIn",
     "ClassificationIn",
@@ -124,6 +165,7 @@ __all__ = [
     "PollSaved",
     "ReviewError",
     "StorageError",
+    "StoryFilters",
     "add_review",
     "alert_deliveries",
     "applied_migrations",
@@ -132,6 +174,7 @@ __all__ = [
     "audit_population",
     "audit_weeks",
     "count_articles",
+    "current_labels",
     "decode_why",
     "due_alerts",
     "due_feeds",
@@ -141,11 +184,16 @@ __all__ = [
     "find_matches",
     "get_article",
     "get_feed",
+    "index_pending",
+    "indexed_up_to",
     "join_story",
+    "label_day_counts",
     "latest_review",
     "needs_classifying",
     "new_articles_since",
     "open_db",
+    "pending_count",
+    "queue_counts",
     "recent_signatures",
     "record_alert",
     "record_audit",
@@ -156,15 +204,23 @@ __all__ = [
     "save_classification",
     "save_poll",
     "save_signatures",
+    "search_stories",
+    "set_note",
     "set_paused",
     "stories_of",
     "story_members",
     "story_of",
+    "story_outlets",
+    "story_queue",
+    "story_rows",
     "sync_feeds",
+    "toggle_label",
+    "top_outlets",
     "unclassified_articles",
     "undo_review",
     "unreviewed_articles",
     "week_digest",
+    "week_stories",
 ]
 
 

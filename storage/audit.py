@@ -61,7 +61,7 @@ def audit_weeks(db: sqlite_utils.Database) -> list[dict[str, Any]]:
                (select max(x.unflagged) from audits x where x.week = au.week) as unflagged,
                count(*) as sampled,
                count(r.id) as reviewed,
-               coalesce(sum(r.verdict = 'relevant'), 0) as relevant
+               coalesce(sum(r.verdict in ('relevant', 'escalated')), 0) as relevant
         from audit_samples au
         left join articles a on a.id = au.article_id
         left join reviews r on r.id = (

@@ -1,7 +1,9 @@
 """The reviews table: analysts' verdicts, append-only, newest first.
 
 A verdict is given on one article and applies to its whole story: an article's verdict is the
-newest review of its story (`LATEST_REVIEW`)."""
+newest review of its story (`LATEST_REVIEW`). "escalated" is a relevant story a colleague
+should see: it trains as relevant. Changing a story's labels or note appends a row that keeps
+its verdict, so undo (deleting the newest row) takes back any kind of change."""
 
 from __future__ import annotations
 
@@ -13,13 +15,15 @@ import sqlite_utils
 
 from storage.classifications import SCORED_LABELS
 
-VERDICTS = ("relevant", "not-relevant")
+VERDICTS = ("relevant", "not-relevant", "escalated")
+RELEVANT_VERDICTS = ("relevant", "escalated")  # verdicts whose labels teach the model
 # SQL: the id of the current verdict on the story of the article aliased `a`
 LATEST_REVIEW = "(select max(r2.id) from reviews r2 where r2.story_id = a.story_id)"
 
 
 class ReviewError(ValueError):
-    """A verdict that cannot be stored (unknown article or verdict)."""
+    """A review that cannot be stored: unknown article, verdict or label, or a change the
+    story's current verdict does not allow."""
 
 
 def add_review(
@@ -49,7 +53,7 @@ def add_review(
         raise ReviewError(f"no article with id {article_id}")
     story_id = row[0]
     if labels is None:
-        labels = _default_labels(row[1], row[2:]) if verdict == "relevant" else []
+        labels = _default_labels(row[1], row[2:]) if verdict in RELEVANT_VERDICTS else []
     if note is None:
         previous = latest_review(db, article_id)
         note = previous["note"] if previous else ""
@@ -61,6 +65,45 @@ def add_review(
         )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
+
+
+def toggle_label(db: sqlite_utils.Database, article_id: int, label: str, now: str) -> int:
+    """Add or remove one of the analyst's labels on the article's story; returns the review id.
+
+    A relevant or escalated story keeps its verdict; any other (unreviewed, not relevant)
+    becomes relevant with just this label. A relevant story keeps at least one label.
+    """
+    if label not in SCORED_LABELS:
+        raise ReviewError(f"label must be one of {', '.join(SCORED_LABELS)}, got {label!r}")
+    current = latest_review(db, article_id)
+    if current is None or current["verdict"] not in RELEVANT_VERDICTS:
+        return add_review(db, article_id, "relevant", now, labels=[label])
+    labels = json.loads(current["labels"] or "[]")
+    labels = [x for x in labels if x != label] if label in labels else [*labels, label]
+    if not labels:
+        verdict = current["verdict"]
+        raise ReviewError(f"a {verdict} story needs a label: mark it not relevant instead")
+    ordered = [x for x in SCORED_LABELS if x in labels]
+    return add_review(db, article_id, current["verdict"], now, labels=ordered)
+
+
+def set_note(db: sqlite_utils.Database, article_id: int, note: str, now: str) -> int:
+    """Replace the note on the article's story, keeping its verdict and labels; returns the
+    review id. A story without a verdict has nowhere to keep a note: that is a ReviewError."""
+    current = latest_review(db, article_id)
+    if current is None:
+        raise ReviewError("give the story a verdict before a note")
+    labels = json.loads(current["labels"] or "[]")
+    return add_review(db, article_id, current["verdict"], now, labels=labels, note=note)
+
+
+def current_labels(db: sqlite_utils.Database, article_id: int) -> list[str] | None:
+    """The analyst's labels on the article's story when its verdict is relevant or escalated,
+    else None (a new relevant verdict then takes the model's)."""
+    current = latest_review(db, article_id)
+    if current is None or current["verdict"] not in RELEVANT_VERDICTS:
+        return None
+    return list(json.loads(current["labels"] or "[]"))
 
 
 def _default_labels(model_labels: str | None, scores: Sequence[float | None]) -> list[str]:
@@ -94,7 +137,8 @@ def reviewed_examples(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """
     rows = []
     for row in db.query(sql):
-        row["labels"] = json.loads(row["labels"] or "[]") if row["verdict"] == "relevant" else []
+        relevant = row["verdict"] in RELEVANT_VERDICTS
+        row["labels"] = json.loads(row["labels"] or "[]") if relevant else []
         rows.append(row)
     return rows
 

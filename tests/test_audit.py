@@ -199,7 +199,7 @@ def test_audit_status_estimate_and_digest_from_the_cli(tmp_path: Path) -> None:
     digest = run(path, "digest", "--week", week, "--summary", str(summary))
     assert digest.exit_code == 0
     assert "about 100 a week" in digest.stderr and "missed" not in digest.stdout
-    assert list(csv.reader(io.StringIO(digest.stdout)))[0][-1] == "why"
+    assert list(csv.reader(io.StringIO(digest.stdout)))[0][-2:] == ["why", "note"]
     document = json.loads(summary.read_text(encoding="utf-8"))
     assert document["week"] == week and document["missed"]["missed_per_week"] == 100.0
     other = run(path, "digest", "--week", "2020-W01", "--summary", str(summary))

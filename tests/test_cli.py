@@ -102,7 +102,9 @@ def test_label_removes_from_queue_and_digest_shows_verdict(polled: Path) -> None
     assert first not in [r["id"] for r in after]
     digest = invoke(polled, "digest", "--week", "2026-W11").stdout_bytes.decode()
     lines = digest.split("\r\n")
-    assert lines[0] == "week,published,source,title,url,labels,score,verdict,note,why"
+    assert lines[0] == (
+        "week,first_published,first_outlet,outlets,title,url,labels,score,verdict,why,note"
+    )
     records = list(csv.DictReader(io.StringIO(digest)))
     mine = [r for r in records if r["verdict"] == "relevant"]
     assert len(mine) == 1 and mine[0]["note"] == "'=SUM(A1) check"
@@ -139,9 +141,9 @@ def test_digest_exact_bytes(tmp_path: Path) -> None:
     assert (
         out.read_bytes()
         == (
-            "week,published,source,title,url,labels,score,verdict,note,why\r\n"
-            '2026-W48,2026-11-24T03:00:00Z,"Wire, Inc.","탈북민 ""13명"" =체포",'
-            'https://w.example/a?id=1,defectors;repatriation,0.910,relevant,"line one\nline two",'
+            "week,first_published,first_outlet,outlets,title,url,labels,score,verdict,why,note\r\n"
+            '2026-W48,2026-11-24T03:00:00Z,"Wire, Inc.",1,"탈북민 ""13명"" =체포",'
+            'https://w.example/a?id=1,defectors;repatriation,0.910,relevant,,"line one\nline two"'
             "\r\n"
         ).encode()
     )

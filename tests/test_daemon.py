@@ -50,6 +50,8 @@ def test_daemon_polls_then_stops_cleanly(
     text = log.read_text()
     assert "feed='basic' status=200 new=5" in text
     assert "retraining daily at 03:00 local time if there are new verdicts" in text
+    digests = config.digest_dir()
+    assert f"writing last week's digest to {digests} every mon at 07:00 (UTC)" in text
     assert "feed='dead' status=404 new=0" in text and "error='fetch: HTTP 404 Not Found'" in text
     assert text.rstrip().endswith("stopped")
     assert "Traceback" not in text

@@ -1,24 +1,26 @@
-"""The review UI: the flagged queue in a table, one key press per verdict, undo as a stack.
+"""The review UI: stories in a table, one key press per verdict, label or note, undo as a stack.
 
-All text from the database is hostile. Every string shown is passed through `one_line` or
-`strip_controls` and placed in a `rich.text.Text` (never parsed as markup): DataTable would read
-plain `str` cells as console markup.
+All text from the database is hostile: everything shown is built by `monitor.tui.render` as
+plain `rich.text.Text` from sanitised strings (DataTable would read plain `str` cells as markup).
 
-Database work runs in thread workers, one connection per call. Writes run one at a time in the
-order the keys were pressed: a verdict key queues a write and moves on at once, and `u` undoes
-whatever verdict was stored last, even if that write was still running when `u` was pressed.
+Database work runs in thread workers, one connection per call, so reads never wait for the
+daemon (WAL) and the screen never waits for the database. Writes run one at a time in the order
+the keys were pressed: a key queues a write and moves on at once, and `u` undoes whatever was
+stored last, even if that write was still running when `u` was pressed. Every write (verdict,
+label, note) appends a review row, so undo is always "delete the newest row this session wrote".
+The queue reloads every `refresh_every` seconds, keeping the cursor on the same story.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import sqlite_utils
 from rich.text import Text
@@ -32,33 +34,37 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 import storage
-from monitor.report import LABEL_CODES, clip, short_labels
-from monitor.text import one_line, strip_controls
-from monitor.why import all_terms, term_spans
+from monitor.report import clip
+from monitor.text import one_line
+from monitor.tui.links import Opener, open_in_browser, web_link
+from monitor.tui.render import (
+    CHROME_WIDTH,
+    COLUMNS,
+    FIXED_WIDTH,
+    HIGHLIGHT,
+    MIN_TITLE_WIDTH,
+    ORDER_NAMES,
+    STATUS_NAMES,
+    Row,
+    counts_text,
+    describe,
+    detail_text,
+    help_text,
+    row_cells,
+    stories,
+    view_text,
+)
+from monitor.tui.screens import HelpScreen, LinkScreen, NoteScreen, SearchScreen
 
-Row = dict[str, Any]
+__all__ = ["HIGHLIGHT", "HelpScreen", "ReviewApp"]
+
 Clock = Callable[[], datetime]
 
-COLUMNS = (  # key, header, width (None: the title takes what is left)
-    ("mark", "", 1),
-    ("score", "score", 5),
-    ("labels", "lab", 3),
-    ("source", "source", 10),
-    ("date", "date", 10),
-    ("title", "title", None),
-)
-FIXED_WIDTH = sum(width or 0 for _, _, width in COLUMNS)
-CHROME_WIDTH = 2 * len(COLUMNS) + 1  # one cell of padding each side of a column, the scrollbar
-MIN_TITLE_WIDTH = 12
-MARKS = {None: (" ", ""), "relevant": ("✓", "bold green"), "not-relevant": ("✗", "bold red")}
-DB_ERRORS = (sqlite3.Error, storage.StorageError, storage.ReviewError, OSError)
-QUEUE_ACTIONS = frozenset(
-    {"cursor_down", "cursor_up", "toggle_detail", "mark_relevant", "mark_not_relevant", "undo"}
-)
-KEY_NAMES = {"down": "↓", "up": "↑", "enter": "Enter", "question_mark": "?", "escape": "Esc"}
-HIGHLIGHT = "bold reverse"  # why-terms in the detail's title and summary
-UNCERTAIN_ROWS = 500  # `--order uncertain` takes in unflagged articles: the nearest this many
-MODES = {  # (order, audit) -> what the queue holds, for the subtitle and an empty queue
+DB_ERRORS = (sqlite3.Error, storage.StorageError, OSError)
+QUEUE_ROWS = 1000  # the queue shows this many stories at a time; the status bar counts all
+UNCERTAIN_ROWS = 500  # `--order uncertain` takes in unflagged stories: the nearest this many
+REFRESH_SECONDS = 30.0
+MODES = {  # what the queue holds, for the first status message
     "score": "flagged stories, highest score first",
     "date": "flagged stories, newest first",
     "uncertain": "stories nearest the flag threshold first",
@@ -71,194 +77,126 @@ MODES = {  # (order, audit) -> what the queue holds, for the subtitle and an emp
 
 @dataclass(frozen=True)
 class Verdict:
+    story_id: int
     article_id: int
     verdict: str
 
 
 @dataclass(frozen=True)
-class Undo:
+class ToggleLabel:
+    story_id: int
     article_id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Note:
+    story_id: int
+    article_id: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Undo:
+    story_id: int
     review_id: int
 
 
 @dataclass(frozen=True)
 class UndoLast:
-    """`u` pressed: undo the newest stored verdict, resolved when its turn comes."""
+    """`u` pressed: undo the newest stored write, resolved when its turn comes."""
 
 
-Write = Verdict | Undo
+Write = Verdict | ToggleLabel | Note | Undo
 
 
 class QueueLoaded(Message):
-    def __init__(self, rows: list[Row], outlets: dict[int, list[str]]) -> None:
+    def __init__(
+        self,
+        generation: int,
+        rows: list[Row],
+        outlets: dict[int, list[Row]],
+        counts: dict[str, int],
+        keep: int | None,
+    ) -> None:
         super().__init__()
+        self.generation = generation
         self.rows = rows
         self.outlets = outlets
+        self.counts = counts
+        self.keep = keep  # the story to keep the cursor on, if it is still there
 
 
 class WriteDone(Message):
-    def __init__(self, op: Write, review_id: int | None, row: Row | None) -> None:
+    def __init__(
+        self,
+        op: Write,
+        review_id: int | None,
+        row: Row | None,
+        outlets: list[Row],
+        counts: dict[str, int],
+    ) -> None:
         super().__init__()
         self.op = op
         self.review_id = review_id
         self.row = row
+        self.outlets = outlets
+        self.counts = counts
 
 
 class DbFailed(Message):
-    def __init__(self, op: Write | None, error: str) -> None:
+    def __init__(self, op: Write | None, error: str, *, refused: bool = False) -> None:
         super().__init__()
         self.op = op
         self.error = error
+        self.refused = refused  # a change the story's verdict does not allow, not a failure
 
 
-# ---------------------------------------------------------------- formatting (pure)
-
-
-def when(iso: str | None) -> str:
-    """'2026-11-29T08:15:00Z' as '2026-11-29 08:15 UTC'."""
-    text = one_line(iso or "")
-    if not text:
-        return "unknown"
-    return text[:16].replace("T", " ") + (" UTC" if text.endswith("Z") else "")
-
-
-def describe(exc: BaseException) -> str:
-    return one_line(str(exc)) or type(exc).__name__
-
-
-def row_cells(row: Row, title_width: int, *, pending: bool = False) -> list[Text]:
-    """The table cells of one queue row, all plain `Text` (never markup)."""
-    mark, mark_style = ("…", "yellow") if pending else MARKS.get(row["verdict"], ("?", ""))
-    style = "dim" if row["verdict"] and not pending else ""
-    score = row["score"]
-    return [
-        Text(mark, style=mark_style),
-        Text(f"{score:.2f}" if score is not None else "", style=style, justify="right"),
-        Text(short_labels(row["labels"]), style=style),
-        Text(clip(one_line(row["source"] or ""), 10), style=style),
-        Text(one_line(row["sort_time"] or "")[:10], style=style),
-        Text(clip(one_line(row["title"] or ""), title_width), style=style),
-    ]
-
-
-def detail_text(row: Row, outlets: Sequence[str]) -> Text:
-    """The detail pane for one article: plain `Text` built from sanitised strings, the terms
-    that drove its labels highlighted by character spans (never markup)."""
-    why = row.get("why") or {}
-    terms = [one_line(term) for term in all_terms(why)]
-    lines = [
-        highlighted(one_line(row["title"] or "(no title)"), terms, style="bold"),
-        _meta_line(row, outlets),
-        _scores_line(row),
-        *([_why_line(why)] if why else []),
-        _verdict_line(row),
-        Text(one_line(row["url"] or "(no link)"), style="underline"),
-        Text(),
-        highlighted(strip_controls(row["summary"] or "(no summary)").strip(), terms),
-    ]
-    return Text("\n").join(lines)
-
-
-def highlighted(plain: str, terms: Sequence[str], *, style: str = "") -> Text:
-    """`plain` as Text with every occurrence of `terms` (any case) styled HIGHLIGHT."""
-    text = Text(plain, style=style)
-    for start, end in term_spans(plain, terms):
-        text.stylize(HIGHLIGHT, start, end)
-    return text
-
-
-def _why_line(why: dict[str, list[str]]) -> Text:
-    """'why: defectors 탈북민, defector · border 국경', each label's terms after its name."""
-    parts = [
-        Text.assemble((one_line(label), "bold"), " ", ", ".join(one_line(t) for t in terms))
-        for label, terms in why.items()
-        if terms
-    ]
-    return Text("why: ") + Text(" · ").join(parts)
-
-
-def _meta_line(row: Row, outlets: Sequence[str]) -> Text:
-    source = one_line(row["source"] or "?")
-    others = [one_line(name) for name in outlets if name != row["source"]]
-    if others:
-        source += f" (also {', '.join(others)})"
-    date = (
-        f"published {when(row['published'])}"
-        if row["published"]
-        else (f"fetched {when(row['fetched'])}")
-    )
-    language = one_line(row["language"] or "?")
-    return Text(f"{source} · {date} · language {language}", style="italic")
-
-
-def _scores_line(row: Row) -> Text:
-    parts = [
-        Text(f"{name} {row['scores'][name]:.2f}", style="bold" if name in row["labels"] else "dim")
-        for name, _ in LABEL_CODES
-        if name in row["scores"]
-    ]
-    line = Text("scores: ") + Text(" · ").join(parts)
-    if row.get("margin") is not None:
-        line.append(f" · flag margin {row['margin']:+.2f}", style="dim")
-    return line
-
-
-def _verdict_line(row: Row) -> Text:
-    if not row["verdict"]:
-        return Text("not reviewed yet", style="dim")
-    mark, style = MARKS.get(row["verdict"], ("?", ""))
-    text = Text(f"{mark} {one_line(row['verdict'])}", style=style)
-    text.append(f" (reviewed {when(row['reviewed_at'])})")
-    if row["note"]:
-        text.append(f" — note: {one_line(row['note'])}")
-    return text
-
-
-def help_text(bindings: Sequence[BindingType]) -> Text:
-    text = Text("Keys\n\n", style="bold")
-    for binding in bindings:
-        if isinstance(binding, Binding):
-            keys = " / ".join(KEY_NAMES.get(key, key) for key in binding.key.split(","))
-            text.append(f"{keys:>10}  ", style="bold")
-            text.append(f"{binding.description}\n")
-    text.append("\nPgUp/PgDn scroll the detail after Enter. Esc or ? closes this help.")
-    return text
-
-
-# ---------------------------------------------------------------- screens
-
-
-class HelpScreen(ModalScreen[None]):
-    """The key bindings, over the queue."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "close", "Close help"),
-    ]
-
-    def __init__(self, key_help: Text) -> None:
+class LinkOpened(Message):
+    def __init__(self, url: str, opened: bool) -> None:
         super().__init__()
-        self.key_help = key_help
+        self.url = url
+        self.opened = opened
 
-    def compose(self) -> ComposeResult:
-        yield Static(self.key_help, id="help", markup=False)
 
-    def action_close(self) -> None:
-        self.dismiss()
+def store(db: sqlite_utils.Database, op: Write, now: str) -> int | None:
+    """Perform one write; the new review's id (None for an undo)."""
+    if isinstance(op, Verdict):
+        labels = None
+        if op.verdict in storage.RELEVANT_VERDICTS:
+            labels = storage.current_labels(db, op.article_id)  # keep the analyst's labels
+        return storage.add_review(db, op.article_id, op.verdict, now, labels=labels)
+    if isinstance(op, ToggleLabel):
+        return storage.toggle_label(db, op.article_id, op.label, now)
+    if isinstance(op, Note):
+        return storage.set_note(db, op.article_id, op.note, now)
+    storage.undo_review(db, op.review_id)
+    return None
 
 
 class ReviewApp(App[None]):
-    """Review the flagged queue: r/n store a verdict at once, u takes it back."""
+    """Review stories: r/n/! store a verdict at once, 1/2/3 and e change it, u takes it back."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "nk-monitor review"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j,down", "cursor_down", "Next article", show=False, priority=True),
-        Binding("k,up", "cursor_up", "Previous article", show=False, priority=True),
-        Binding("enter", "toggle_detail", "Detail", priority=True),
+        Binding("j,down", "cursor_down", "Next story", show=False, priority=True),
+        Binding("k,up", "cursor_up", "Previous story", show=False, priority=True),
+        Binding("enter", "toggle_detail", "Detail", show=False, priority=True),
         Binding("r", "mark_relevant", "Relevant"),
         Binding("n", "mark_not_relevant", "Not relevant"),
+        Binding("exclamation_mark", "escalate", "Escalate"),
+        Binding("1", "toggle_label('defectors')", "Label defectors", show=False),
+        Binding("2", "toggle_label('repatriation')", "Label repatriation", show=False),
+        Binding("3", "toggle_label('border')", "Label border", show=False),
+        Binding("e", "edit_note", "Edit note", show=False),
         Binding("u", "undo", "Undo"),
+        Binding("o", "open_link", "Open link", show=False),
+        Binding("slash", "search", "Search"),
+        Binding("escape", "back", "Back to queue", show=False),
+        Binding("s", "cycle_status", "Next status", show=False),
+        Binding("S", "cycle_order", "Next order", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -271,20 +209,31 @@ class ReviewApp(App[None]):
         order: str = "score",
         audit: bool = False,
         clock: Clock | None = None,
+        filters: storage.StoryFilters | None = None,
+        opener: Opener | None = None,
+        refresh_every: float = REFRESH_SECONDS,
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path)
-        self.include_reviewed = include_reviewed
-        self.order = order
-        self.audit = audit
-        self.sub_title = MODES["audit" if audit else order]
+        self.filters = filters or storage.StoryFilters(
+            status="all" if include_reviewed else "unreviewed", order=order, audit=audit
+        )
+        self.sub_title = MODES["audit" if self.filters.audit else self.filters.order]
+        self.refresh_every = refresh_every
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
-        self._rows: dict[int, Row] = {}
-        self._outlets: dict[int, list[str]] = {}
+        self._opener: Opener = opener or open_in_browser
+        self._query: str | None = None  # the search shown instead of the queue
+        self._rows: dict[int, Row] = {}  # by story id
+        self._outlets: dict[int, list[Row]] = {}
         self._order: list[int] = []
+        self._counts: dict[str, int] | None = None
         self._waiting: deque[Write | UndoLast] = deque()
         self._busy: Write | None = None
-        self._undo: list[tuple[int, int]] = []  # (review_id, article_id), newest last
+        self._undo: list[tuple[int, int]] = []  # (review_id, story_id), newest last
+        self._generation = 0  # of the latest load asked for: older results are dropped
+        self._loading = False
+        self._loaded_once = False
+        self._migrated = False
         self._last = "Loading the queue…"
         self._error = False
         self._quit_requested = False
@@ -294,6 +243,7 @@ class ReviewApp(App[None]):
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="view", markup=False)
         yield DataTable(id="queue", cursor_type="row")
         yield Static("", id="empty", markup=False)
         with VerticalScroll(id="detail"):
@@ -304,11 +254,13 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         self.query_one("#detail").border_title = "Detail"
         self._update_status()
-        self._load_queue()
+        self._reload()
+        if self.refresh_every > 0:
+            self.set_interval(self.refresh_every, self.refresh_queue)
 
     def on_resize(self, event: events.Resize) -> None:
         if self._order and self._fit_title_width(event.size.width) != self._title_width:
-            self._rebuild_table(event.size.width)
+            self._rebuild_table(event.size.width, self.table.cursor_row)
 
     @property
     def table(self) -> DataTable[Text]:
@@ -316,14 +268,18 @@ class ReviewApp(App[None]):
 
     @property
     def is_idle(self) -> bool:
-        """True when no verdict or undo is being stored or waiting to be."""
+        """True when no write is being stored or waiting to be."""
         return self._busy is None and not self._waiting
 
     def highlighted(self) -> int | None:
-        """The id of the article under the cursor, if any."""
+        """The id of the story under the cursor, if any."""
         if not self._order:
             return None
-        return self._order[self.table.cursor_row]
+        return self._order[min(self.table.cursor_row, len(self._order) - 1)]
+
+    def _current(self) -> Row | None:
+        story_id = self.highlighted()
+        return None if story_id is None else self._rows[story_id]
 
     # ------------------------------------------------------------ actions (one per binding)
 
@@ -351,8 +307,78 @@ class ReviewApp(App[None]):
     def action_mark_not_relevant(self) -> None:
         self._mark("not-relevant")
 
+    def action_escalate(self) -> None:
+        self._mark("escalated")
+
+    def action_toggle_label(self, label: str) -> None:
+        row = self._current()
+        if row is None:
+            self._say("Nothing to label: the queue is empty")
+            return
+        self._submit(ToggleLabel(row["id"], row["article_id"], label))
+
+    def action_edit_note(self) -> None:
+        row = self._current()
+        if row is None:
+            self._say("Nothing to annotate: the queue is empty")
+            return
+        if not row["verdict"] and not self._verdict_pending(row["id"]):
+            self._say("Give the story a verdict first (r, n or !): its note is kept with it")
+            return
+
+        def save(note: str | None) -> None:
+            if note is None or one_line(note) == one_line(row["note"] or ""):
+                self._say("Note not changed")
+                return
+            self._submit(Note(row["id"], row["article_id"], one_line(note)))
+
+        self.push_screen(NoteScreen(row["note"] or ""), save)
+
     def action_undo(self) -> None:
         self._submit(UndoLast())
+
+    def action_open_link(self) -> None:
+        row = self._current()
+        if row is None:
+            self._say("Nothing to open: the queue is empty")
+            return
+        link = web_link(row["url"])
+        if link is None:
+            shown = clip(one_line(row["url"] or ""), 40) or "no link"
+            self._say(f"Not opened (only http and https links): {shown}", error=True)
+            return
+        self._open(link)
+
+    def action_search(self) -> None:
+        def search(query: str | None) -> None:
+            if query is not None and query.strip():
+                self._query = query.strip()
+                self._reload()
+
+        self.push_screen(SearchScreen(self._query or ""), search)
+
+    def action_back(self) -> None:
+        if self._query is not None:
+            self._query = None
+            self._reload()
+        elif self.screen.has_class("-expanded"):
+            self.action_toggle_detail()
+
+    def action_cycle_status(self) -> None:
+        statuses = storage.STATUSES
+        status = statuses[(statuses.index(self.filters.status) + 1) % len(statuses)]
+        self.filters = replace(self.filters, status=status)
+        self._query = None
+        self._say(f"Showing stories {STATUS_NAMES[status]}")
+        self._reload()
+
+    def action_cycle_order(self) -> None:
+        orders = storage.ORDERS
+        order = orders[(orders.index(self.filters.order) + 1) % len(orders)]
+        self.filters = replace(self.filters, order=order)
+        self._query = None
+        self._say(f"Sorted {ORDER_NAMES[order]}")
+        self._reload()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_text(self.BINDINGS)))
@@ -365,20 +391,29 @@ class ReviewApp(App[None]):
         self._say("Saving, then quitting…")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Over a pop-up, the queue's keys are the pop-up's (typing a note types letters)."""
         stack = self.screen_stack
-        if stack and isinstance(stack[-1], HelpScreen) and action in QUEUE_ACTIONS:
-            return False
-        return True
+        return not (stack and isinstance(stack[-1], ModalScreen) and action != "quit")
+
+    def refresh_queue(self) -> None:
+        """Reload the queue (on a timer): new stories appear, the cursor stays on its story."""
+        if self._query is None and self.is_idle and not self._loading:
+            if not isinstance(self.screen_stack[-1], ModalScreen):
+                self._reload(keep=self.highlighted())
 
     # ------------------------------------------------------------ the write queue
 
     def _mark(self, verdict: str) -> None:
-        article_id = self.highlighted()
-        if article_id is None:
+        row = self._current()
+        if row is None:
             self._say("Nothing to mark: the queue is empty")
             return
-        self._submit(Verdict(article_id, verdict))
+        self._submit(Verdict(row["id"], row["article_id"], verdict))
         self.action_cursor_down()
+
+    def _verdict_pending(self, story_id: int) -> bool:
+        ops = [self._busy, *self._waiting]
+        return any(isinstance(op, Verdict) and op.story_id == story_id for op in ops)
 
     def _submit(self, op: Write | UndoLast) -> None:
         self._waiting.append(op)
@@ -392,48 +427,73 @@ class ReviewApp(App[None]):
                 if not self._undo:
                     self._say("Nothing to undo")
                     continue
-                review_id, article_id = self._undo.pop()
-                op = Undo(article_id, review_id)
+                review_id, story_id = self._undo.pop()
+                op = Undo(story_id, review_id)
             self._busy = op
-            self._refresh_row(op.article_id)
-            self._write(op)
+            self._refresh_row(op.story_id)
+            self._write(op, self.filters)
         if self._quit_requested and self.is_idle:
             self.exit()
 
     def on_write_done(self, message: WriteDone) -> None:
         op = message.op
         self._busy = None
-        if message.row is not None:
-            self._rows[op.article_id] = message.row
-        row = self._rows[op.article_id]
-        title = clip(one_line(row["title"] or ""), 40)
-        if isinstance(op, Verdict) and message.review_id is not None:
-            self._undo.append((message.review_id, op.article_id))
-            self._say(f"Marked {op.verdict}: {title}")
-        else:
-            self._say(f"Undone, now {row['verdict'] or 'unreviewed'}: {title}")
-        self._refresh_row(op.article_id)
+        self._counts = message.counts
+        shown = op.story_id in self._rows
+        if message.row is not None and shown:
+            self._rows[op.story_id] = message.row
+            self._outlets[op.story_id] = message.outlets
+        row = message.row or self._rows.get(op.story_id)
+        if message.review_id is not None:
+            self._undo.append((message.review_id, op.story_id))
+        self._say(self._done_text(op, row))
+        if shown:
+            self._refresh_row(op.story_id)
+        elif isinstance(op, Undo) and self._query is None:
+            self._reload(keep=self.highlighted())  # bring the story back into the queue
         self._pump()
 
+    @staticmethod
+    def _done_text(op: Write, row: Row | None) -> str:
+        title = clip(one_line((row or {}).get("title") or ""), 40)
+        verdict = (row or {}).get("verdict") or "unreviewed"
+        if isinstance(op, Verdict):
+            return f"Marked {op.verdict}: {title}"
+        if isinstance(op, ToggleLabel):
+            labels = ", ".join((row or {}).get("labels") or []) or "none"
+            return f"Labels now {labels} ({verdict}): {title}"
+        if isinstance(op, Note):
+            return f"Note {'saved' if op.note else 'removed'}: {title}"
+        return f"Undone, now {verdict}: {title}"
+
     def on_db_failed(self, message: DbFailed) -> None:
+        if message.refused:
+            self._busy = None
+            self._say(message.error, error=True)
+            if message.op is not None:
+                self._refresh_row(message.op.story_id)
+            self._pump()
+            return
         self._fail(message.op, message.error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:  # a bug, not a database error: keep running
+            self._loading = False
             self._fail(self._busy, f"internal error: {describe(event.worker.error or Exception())}")
 
     def _fail(self, op: Write | None, error: str) -> None:
         """Show a failed load or write; drop the writes queued behind it."""
         self._busy = None
+        self._loading = False
         if isinstance(op, Undo):
-            self._undo.append((op.review_id, op.article_id))
+            self._undo.append((op.review_id, op.story_id))
         dropped = len(self._waiting)
         self._waiting.clear()
         self._quit_requested = False
         suffix = f" ({dropped} queued key presses dropped)" if dropped else ""
         self._say(f"Database error: {error}{suffix}", error=True)
         if op is not None:
-            self._refresh_row(op.article_id)
+            self._refresh_row(op.story_id)
         elif not self._order:
             self._show_empty(f"The queue could not be loaded.\n\n{error}")
 
@@ -443,43 +503,67 @@ class ReviewApp(App[None]):
     def _connect(self) -> Iterator[sqlite_utils.Database]:
         if not self.db_path.is_file():
             raise storage.StorageError(f"{self.db_path}: no such database file")
-        db = storage.open_db(self.db_path)
+        db = storage.open_db(self.db_path, migrate=not self._migrated)
+        self._migrated = True
         try:
             yield db
         finally:
             db.close()
 
+    def _reload(self, keep: int | None = None) -> None:
+        self._generation += 1
+        self._loading = True
+        self.query_one("#view", Static).update(view_text(self.filters, self._query))
+        self._load(self._generation, self.filters, self._query, keep)
+
     @work(thread=True, exit_on_error=False, group="db")
-    def _load_queue(self) -> None:
+    def _load(
+        self, generation: int, filters: storage.StoryFilters, query: str | None, keep: int | None
+    ) -> None:
         try:
             with self._connect() as db:
-                rows = storage.review_queue(
-                    db,
-                    include_reviewed=self.include_reviewed,
-                    order=self.order,
-                    audit=self.audit,
-                    limit=UNCERTAIN_ROWS if self.order == "uncertain" else None,
-                )
-                outlets = {row["id"]: storage.article_outlets(db, row["id"]) for row in rows}
+                if query is None:
+                    limit = UNCERTAIN_ROWS if filters.order == "uncertain" else QUEUE_ROWS
+                    rows = storage.story_queue(db, filters, limit=limit)
+                else:
+                    rows = storage.search_stories(db, query)
+                grouped = [row["id"] for row in rows if row["outlets"] > 1 or row["articles"] > 1]
+                outlets = storage.story_outlets(db, grouped)
+                counts = storage.queue_counts(db, filters)
         except DB_ERRORS as exc:
             self.post_message(DbFailed(None, describe(exc)))
             return
-        self.post_message(QueueLoaded(rows, outlets))
+        self.post_message(QueueLoaded(generation, rows, outlets, counts, keep))
 
     @work(thread=True, exit_on_error=False, group="db")
-    def _write(self, op: Write) -> None:
-        review_id = None
+    def _write(self, op: Write, filters: storage.StoryFilters) -> None:
         try:
             with self._connect() as db:
-                if isinstance(op, Verdict):
-                    review_id = storage.add_review(db, op.article_id, op.verdict, self._now())
-                else:
-                    storage.undo_review(db, op.review_id)
-                row = storage.article_view(db, op.article_id)
+                review_id = store(db, op, self._now())
+                rows = storage.story_rows(db, [op.story_id])
+                outlets = storage.story_outlets(db, [op.story_id]).get(op.story_id, [])
+                counts = storage.queue_counts(db, filters)
+        except storage.ReviewError as exc:
+            self.post_message(DbFailed(op, describe(exc), refused=True))
+            return
         except DB_ERRORS as exc:
             self.post_message(DbFailed(op, describe(exc)))
             return
-        self.post_message(WriteDone(op, review_id, row))
+        self.post_message(WriteDone(op, review_id, rows[0] if rows else None, outlets, counts))
+
+    @work(thread=True, exit_on_error=False, group="open")
+    def _open(self, url: str) -> None:
+        try:
+            opened = self._opener(url)
+        except OSError:
+            opened = False
+        self.post_message(LinkOpened(url, opened))
+
+    def on_link_opened(self, message: LinkOpened) -> None:
+        if message.opened:
+            self._say(f"Opened in the browser: {clip(one_line(message.url), 50)}")
+        else:
+            self.push_screen(LinkScreen(message.url, "No graphical browser here: copy the link"))
 
     def _now(self) -> str:
         return self._clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -487,58 +571,92 @@ class ReviewApp(App[None]):
     # ------------------------------------------------------------ showing rows
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
+        if message.generation != self._generation:
+            return  # a newer load is on its way
+        self._loading = False
+        self._counts = message.counts
+        found = None if self._query is None else len(message.rows)
+        self.query_one("#view", Static).update(view_text(self.filters, self._query, found))
+        new_order = [row["id"] for row in message.rows]
+        unchanged = new_order == self._order and all(
+            self._rows.get(row["id"]) == row for row in message.rows
+        )
+        old_order, old_cursor = self._order, self.table.cursor_row
+        first_load, self._loaded_once = not self._loaded_once, True
         self._rows = {row["id"]: row for row in message.rows}
-        self._order = [row["id"] for row in message.rows]
+        self._order = new_order
         self._outlets = message.outlets
         if not self._order:
             self._show_empty(self._empty_message())
-            self._say("Queue is empty")
+            self._say("Nothing matches" if self._query is not None else "Queue is empty")
             return
-        self._rebuild_table(self.size.width)
-        self.table.focus()
-        mode = "" if self.order == "score" and not self.audit else f"{self.sub_title} · "
-        self._say(f"{mode}r relevant · n not relevant · u undo · ? help")
+        if unchanged:
+            self._show_detail(self._order[min(old_cursor, len(self._order) - 1)])
+        else:
+            cursor = _cursor_after(message.keep, old_order, old_cursor, new_order)
+            self._show_table()
+            self._rebuild_table(self.size.width, cursor)
+        self._say_loaded(first_load, len(set(new_order) - set(old_order)), message.keep)
+
+    def _say_loaded(self, first_load: bool, added: int, keep: int | None) -> None:
+        if self._query is not None:
+            self._say(f"{stories(len(self._order))} found · Esc back to the queue")
+        elif first_load:
+            default = self.filters.order == "score" and not self.filters.audit
+            mode = "" if default else f"{self.sub_title} · "
+            self._say(f"{mode}r relevant · n not relevant · ! escalate · u undo · ? help")
+        elif keep is not None and added:
+            self._say(f"{added} new {'story' if added == 1 else 'stories'} in the queue")
+        else:
+            self._update_status()
 
     def _empty_message(self) -> str:
-        if self.audit:
+        if self._query is not None:
+            return f"Nothing in the archive matches “{one_line(self._query)}”.\n\nEsc returns."
+        if self.filters.status == "unreviewed" and self.filters.audit:
             return "Nothing to review: no audit sample is waiting (`monitor audit` draws some)."
-        return "Nothing to review: no flagged article is waiting for a verdict."
+        if self.filters.status == "unreviewed":
+            return "Nothing to review: no flagged story is waiting for a verdict."
+        return f"No story {STATUS_NAMES[self.filters.status]} here.\n\ns shows another status."
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
+        if event.row_key.value is not None and int(event.row_key.value) in self._rows:
             self._show_detail(int(event.row_key.value))
 
     def _fit_title_width(self, width: int) -> int:
         return max(MIN_TITLE_WIDTH, width - FIXED_WIDTH - CHROME_WIDTH)
 
-    def _rebuild_table(self, screen_width: int) -> None:
+    def _rebuild_table(self, screen_width: int, cursor: int) -> None:
         table = self.table
-        cursor = table.cursor_row
         self._title_width = self._fit_title_width(screen_width)
         table.clear(columns=True)
         for key, header, width in COLUMNS:
             table.add_column(Text(header), key=key, width=width or self._title_width)
-        for article_id in self._order:
-            table.add_row(*self._cells(article_id), key=str(article_id))
+        for story_id in self._order:
+            table.add_row(*self._cells(story_id), key=str(story_id))
         table.move_cursor(row=cursor)
+        story_id = self.highlighted()
+        if story_id is not None:
+            self._show_detail(story_id)
 
-    def _cells(self, article_id: int) -> list[Text]:
-        pending = self._busy is not None and self._busy.article_id == article_id
-        return row_cells(self._rows[article_id], self._title_width, pending=pending)
+    def _cells(self, story_id: int) -> list[Text]:
+        pending = self._busy is not None and self._busy.story_id == story_id
+        return row_cells(self._rows[story_id], self._title_width, pending=pending)
 
-    def _refresh_row(self, article_id: int) -> None:
-        for (key, _, _), cell in zip(COLUMNS, self._cells(article_id), strict=True):
-            self.table.update_cell(str(article_id), key, cell)
-        if self.highlighted() == article_id:
-            self._show_detail(article_id)
+    def _refresh_row(self, story_id: int) -> None:
+        if story_id in self._rows:
+            for (key, _, _), cell in zip(COLUMNS, self._cells(story_id), strict=True):
+                self.table.update_cell(str(story_id), key, cell)
+            if self.highlighted() == story_id:
+                self._show_detail(story_id)
         self._update_status()
 
-    def _show_detail(self, article_id: int) -> None:
-        body = detail_text(self._rows[article_id], self._outlets.get(article_id, []))
+    def _show_detail(self, story_id: int) -> None:
+        body = detail_text(self._rows[story_id], self._outlets.get(story_id, []))
         self.query_one("#detail-body", Static).update(body)
-        if article_id != self._detail_id:
+        if story_id != self._detail_id:
             self.query_one("#detail").scroll_home(animate=False)
-            self._detail_id = article_id
+            self._detail_id = story_id
 
     def _show_empty(self, message: str) -> None:
         self.table.display = False
@@ -546,6 +664,13 @@ class ReviewApp(App[None]):
         empty = self.query_one("#empty", Static)
         empty.update(Text(message))
         empty.display = True
+
+    def _show_table(self) -> None:
+        self.query_one("#empty").display = False
+        self.table.display = True
+        self.query_one("#detail").display = True
+        if not isinstance(self.screen_stack[-1], ModalScreen) and self.focused is None:
+            self.table.focus()
 
     # ------------------------------------------------------------ status line
 
@@ -555,13 +680,13 @@ class ReviewApp(App[None]):
         self._update_status()
 
     def _update_status(self) -> None:
-        waiting = sum(1 for row in self._rows.values() if not row["verdict"])
-        reviewed = len({article_id for _, article_id in self._undo})
-        counts = Text(f"{waiting} to review · {reviewed} reviewed this session")
+        counts = counts_text(self._counts)
         if self._error:  # errors first, so that a narrow terminal cuts the counts instead
             text = Text.assemble((self._last, "bold red"), " │ ", counts)
-        else:
+        elif counts:
             text = Text.assemble(counts, " │ ", self._last)
+        else:
+            text = Text(self._last)
         self.query_one("#status", Static).update(text)
 
     @property
@@ -569,3 +694,23 @@ class ReviewApp(App[None]):
         """The status line as plain text."""
         visual = self.query_one("#status", Static).visual
         return str(getattr(visual, "plain", visual))
+
+    @property
+    def view_line(self) -> str:
+        """The line above the queue (what it holds) as plain text."""
+        visual = self.query_one("#view", Static).visual
+        return str(getattr(visual, "plain", visual))
+
+
+def _cursor_after(keep: int | None, old: list[int], old_cursor: int, new: list[int]) -> int:
+    """Where the cursor goes after a reload: on `keep` if it is still there, else on the
+    first story after it that still is, else at the top."""
+    if keep is None or not new:
+        return 0
+    index = {story_id: i for i, story_id in enumerate(new)}
+    if keep in index:
+        return index[keep]
+    for story_id in old[old_cursor:]:
+        if story_id in index:
+            return index[story_id]
+    return min(old_cursor, len(new) - 1)

@@ -1,0 +1,70 @@
+"""The daemon's weekly digest: the last complete week as CSV and Markdown files in a folder,
+never written over an earlier file."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from monitor.digest import build_digest, write_digest
+from monitor.weeks import last_complete_week, zone
+
+log = logging.getLogger("monitor.digest")
+# (format, suffix, byte order mark): the CSV gets one, so Excel reads it as UTF-8 too
+FILES = (("csv", ".csv", True), ("markdown", ".md", False))
+
+
+@dataclass(frozen=True)
+class WrittenDigest:
+    week: str
+    stories: int
+    paths: tuple[Path, ...]
+    renamed: bool  # an earlier digest of the week was there: these carry a -2, -3 ... suffix
+
+
+def free_stem(folder: Path, week: str) -> str:
+    """'digest-2026-W48', else 'digest-2026-W48-2', '-3' ...: the first no file uses yet."""
+    for number in itertools.count(1):
+        stem = f"digest-{week}" if number == 1 else f"digest-{week}-{number}"
+        if not any((folder / f"{stem}{suffix}").exists() for _, suffix, _ in FILES):
+            return stem
+    raise AssertionError("unreachable")
+
+
+def write_week_files(
+    db: sqlite_utils.Database, folder: Path, week: str, timezone: str
+) -> WrittenDigest:
+    """`week`'s digest (every flagged or relevant story, not-relevant left out) into `folder`
+    as digest-WEEK.csv and digest-WEEK.md, or under the next free suffix. Files are created
+    exclusively: an existing one is never overwritten, even by a racing writer."""
+    digest = build_digest(db, week, timezone)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = free_stem(folder, week)
+    paths = []
+    for fmt, suffix, bom in FILES:
+        path = folder / f"{stem}{suffix}"
+        with path.open("x", encoding="utf-8", newline="") as handle:
+            write_digest(digest, handle, fmt, bom=bom)
+        paths.append(path)
+    return WrittenDigest(week, len(digest.rows), tuple(paths), stem != f"digest-{week}")
+
+
+def write_last_week(
+    db: sqlite_utils.Database, folder: Path, now: datetime, timezone: str
+) -> WrittenDigest:
+    """The scheduled job's work: the last complete week before `now` (weeks in `timezone`)."""
+    week = last_complete_week(now, zone(timezone))
+    written = write_week_files(db, folder, week, timezone)
+    names = ", ".join(path.name for path in written.paths)
+    if written.renamed:
+        log.warning(
+            "digest %s: an earlier digest of that week is in %s; kept it, wrote %s",
+            week, folder, names,
+        )  # fmt: skip
+    log.info("digest %s: %d stories, wrote %s in %s", week, written.stories, names, folder)
+    return written
