@@ -164,14 +164,15 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(similarities(a, as_array(b)[None, :])[0])
 
 
-def bands(signature: bytes, rows: int) -> list[bytes]:
-    """Each half cut into bands of `rows` bins: texts that share a band are candidates. A half
-    with no text has no bands."""
-    step = rows * 4
-    out = []
-    for half in (0, HALF * 4):
-        if signature[half : half + 4] == b"\xff\xff\xff\xff":
-            continue
-        for start in range(half, half + HALF * 4 - step + 1, step):
-            out.append(bytes([start // step]) + signature[start : start + step])
-    return out
+_BAND_SALT = (np.arange(BINS // 2, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)).astype("<u8")
+
+
+def bands(signature: bytes) -> list[int]:
+    """The signature's bands of two bins, as 64-bit keys (salted by position, so equal bins in
+    different places differ): texts sharing a band are candidates. Halves with no text have
+    none."""
+    keys = (np.frombuffer(signature, dtype="<u8") ^ _BAND_SALT).tolist()
+    title, body = keys[: HALF // 2], keys[HALF // 2 :]
+    return (title if signature[:4] != b"\xff\xff\xff\xff" else []) + (
+        body if signature[HALF * 4 : HALF * 4 + 4] != b"\xff\xff\xff\xff" else []
+    )

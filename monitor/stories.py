@@ -10,7 +10,6 @@ and kept up to date as articles are stored.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,14 +21,12 @@ import storage
 from monitor.normalise import iso
 from monitor.similarity import BINS, BYTES, as_array, bands, signatures, similarities
 
-BAND_ROWS = 2  # 16 bands of 2 bins a half: a half 50% alike shares a band 99% of the time
-
 
 @dataclass(frozen=True)
 class StorySettings:
     window: timedelta = timedelta(days=3)
     similarity: float = 0.5  # across outlets
-    same_outlet_similarity: float = 0.8
+    same_outlet_similarity: float = 0.9
 
 
 def _seconds(text: str) -> float:
@@ -42,10 +39,11 @@ class StoryIndex:
     Rows live in NumPy arrays, so a new article is compared with all its candidates at once.
     A band shared by more than `COMMON_BAND` articles is too common to say anything (stock
     phrases of one outlet, templated headlines): it stops proposing candidates, as a search
-    engine drops stop words. Real copies share many bands, so they are still found.
+    engine drops stop words. Real copies share many bands, so they are still found. Two bins
+    a band, 16 bands a half: halves 50% alike share a band 99% of the time.
     """
 
-    COMMON_BAND = 64
+    COMMON_BAND = 16
 
     def __init__(self, settings: StorySettings | None = None) -> None:
         self.settings = settings or StorySettings()
@@ -59,7 +57,7 @@ class StoryIndex:
         self._times = np.zeros(0, dtype=np.float64)
         self._size = 0
         self._rows: dict[int, int] = {}  # article id -> row
-        self._buckets: dict[bytes, list[int]] = defaultdict(list)
+        self._buckets: dict[int, int | list[int]] = {}  # band -> row, or rows
         self._loaded = False
         self._pruned_at = 0
 
@@ -97,7 +95,7 @@ class StoryIndex:
         signature: bytes | None,
         banded: list[bytes] | None = None,
     ) -> None:
-        """Index one article; `banded`: bands(signature, BAND_ROWS), if already computed."""
+        """Index one article; `banded`: bands(signature), if already computed."""
         if not signature or len(signature) != BYTES or article_id in self._rows:
             return
         row = self._size
@@ -108,8 +106,15 @@ class StoryIndex:
         self._times[row] = _seconds(time)
         self._rows[article_id] = row
         self._size += 1
-        for band in banded if banded is not None else bands(signature, BAND_ROWS):
-            self._buckets[band].append(row)
+        buckets = self._buckets
+        for band in banded if banded is not None else bands(signature):
+            bucket = buckets.get(band)
+            if bucket is None:  # most bands are one article's: no list for those
+                buckets[band] = row
+            elif isinstance(bucket, int):
+                buckets[band] = [bucket, row]
+            elif len(bucket) <= self.COMMON_BAND:  # past that it proposes nothing anyway
+                bucket.append(row)
 
     def _grow(self) -> None:
         capacity = max(1024, 2 * len(self._stories))
@@ -129,10 +134,14 @@ class StoryIndex:
         if not signature or len(signature) != BYTES:
             return None
         candidates: set[int] = set()
-        for band in banded if banded is not None else bands(signature, BAND_ROWS):
-            rows = self._buckets.get(band)
-            if rows and len(rows) <= self.COMMON_BAND:
-                candidates.update(rows)
+        for band in banded if banded is not None else bands(signature):
+            bucket = self._buckets.get(band)
+            if bucket is None:
+                continue
+            if isinstance(bucket, int):
+                candidates.add(bucket)
+            elif len(bucket) <= self.COMMON_BAND:
+                candidates.update(bucket)
         if not candidates:
             return None
         rows = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
@@ -196,7 +205,7 @@ class StoryIndex:
             if signature is None:
                 signature = signatures([(article.title, article.summary)])[0]
             time = article.published or stamp
-            banded = bands(signature, BAND_ROWS) if len(signature) == BYTES else []
+            banded = bands(signature) if len(signature) == BYTES else []
             story_id = self.find(signature, feed_id, time, banded)
             if story_id is not None and story_id != stories[article_id]:
                 storage.join_story(db, article_id, story_id, stamp)

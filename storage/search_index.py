@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-BATCH = 20_000
+BATCH = 2_000  # articles a transaction: FTS5 holds a batch's terms in memory until it commits
 
 
 def indexed_up_to(db: sqlite_utils.Database) -> int:
