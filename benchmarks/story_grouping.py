@@ -1,0 +1,76 @@
+"""Near-duplicate grouping on real feeds: which items join a story, and what a join costs.
+
+Parses every feed file in ../shared/realfeeds (when present) with the monitor's own parser
+and normaliser, runs the items through one StoryIndex in file order, and prints each item
+that joined another item's story with its similarity, then the count and the time per item.
+
+    python benchmarks/story_grouping.py [--folder ../shared/realfeeds] [--similarity 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.errors import ParseError  # noqa: E402
+from monitor.normalise import normalise_entries  # noqa: E402
+from monitor.parser import parse_feed  # noqa: E402
+from monitor.similarity import similarity  # noqa: E402
+from monitor.stories import StoryIndex, StorySettings  # noqa: E402
+
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+UNDATED = "2026-11-29T00:00:00Z"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folder", type=Path, default=ROOT.parent / "shared" / "realfeeds")
+    parser.add_argument("--similarity", type=float, default=StorySettings().similarity)
+    args = parser.parse_args()
+    files = sorted(p for p in args.folder.glob("*") if p.suffix in {".xml", ".atom", ".rss"})
+    if not files:
+        sys.exit(f"{args.folder}: no feed files")
+    items = []
+    for feed_id, path in enumerate(files):
+        try:
+            parsed = parse_feed(path.read_bytes(), {})
+        except ParseError as exc:
+            print(f"skipped {path.name}: {exc}")
+            continue
+        for article in normalise_entries(parsed.entries, None, NOW, parsed.language):
+            items.append((feed_id, path.name, article))
+    # Every item of these old files is compared with every other: a ten-year window.
+    settings = StorySettings(window=timedelta(days=3650), similarity=args.similarity)
+    index = StoryIndex(settings)
+    index._loaded = True  # nothing to load: no database here
+    first: dict[int, tuple[str, str, bytes]] = {}  # story -> its first item
+    joined = 0
+    started = time.perf_counter()
+    for number, (feed_id, name, article) in enumerate(items):
+        when = article.published or UNDATED
+        story = index.find(article.signature, feed_id, when)
+        if story is not None:
+            joined += 1
+            other_name, other_title, other_signature = first[story]
+            score = similarity(article.signature or b"", other_signature)
+            print(f"{score:.2f}  {name}: {article.title[:50]!r}")
+            print(f"      ~ {other_name}: {other_title[:50]!r}")
+        story = number if story is None else story
+        index.add(number, story, feed_id, when, article.signature)
+        first.setdefault(story, (name, article.title, article.signature or b""))
+    elapsed = time.perf_counter() - started
+    print(
+        f"\n{len(items)} items from {len(files)} files; {joined} joined a story"
+        f" (similarity >= {settings.similarity}, {settings.same_outlet_similarity} within a"
+        f" feed); {elapsed / max(len(items), 1) * 1e6:.0f} us an item"
+    )
+
+
+if __name__ == "__main__":
+    main()
