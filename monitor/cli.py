@@ -261,7 +261,7 @@ def flagged(ctx: Context, fmt: str, limit: int | None) -> None:
     from monitor.report import format_flagged
 
     db = ctx.open_db()
-    click.echo(format_flagged(storage.review_queue(db, limit=limit), fmt))
+    click.echo(format_flagged(storage.story_queue(db, limit=limit), fmt))
 
 
 @cli.command()

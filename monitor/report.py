@@ -17,7 +17,9 @@ from monitor.why import format_why, short_why
 STATUS_COLUMNS = (
     "name", "state", "last_success", "failures", "next_poll", "articles", "new_7d", "last_error"
 )  # fmt: skip
-FLAGGED_COLUMNS = ("id", "score", "labels", "published", "source", "title", "url", "why")
+FLAGGED_COLUMNS = (
+    "id", "score", "labels", "published", "source", "outlets", "title", "url", "why",
+)  # fmt: skip
 WHY_WIDTH = 24  # cells of the why column in the `monitor flagged` table
 
 
@@ -67,13 +69,16 @@ def table(
 
 
 def flagged_records(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Story rows (storage.story_queue) as records; `id` is the story's best article, the one
+    `monitor label ID` takes, and `source` its first outlet."""
     return [
         {
-            "id": row["id"],
+            "id": row.get("article_id", row["id"]),
             "score": round(row["score"], 3),
             "labels": ",".join(row["labels"]),
             "published": row["published"] or row["fetched"],
             "source": row["source"],
+            "outlets": row.get("outlets", 1),
             "title": row["title"],
             "url": row["url"] or "",
             "scores": {k: round(v, 3) for k, v in row["scores"].items()},

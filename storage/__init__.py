@@ -46,7 +46,6 @@ if TYPE_CHECKING:
         story_outlets,
         story_queue,
         story_rows,
-        week_digest,
     )
     from .records import ArticleIn, ClassificationIn
     from .reviews import (
@@ -123,7 +122,6 @@ _WHERE = {
     "story_outlets": "queue",
     "story_queue": "queue",
     "story_rows": "queue",
-    "week_digest": "queue",
     "search_stories": "search",
     "VERDICTS": "reviews",
     "RELEVANT_VERDICTS": "reviews",
@@ -219,7 +217,6 @@ __all__ = [
     "unclassified_articles",
     "undo_review",
     "unreviewed_articles",
-    "week_digest",
     "week_stories",
 ]
 

@@ -300,19 +300,3 @@ def article_view(db: sqlite_utils.Database, article_id: int) -> dict[str, Any] |
     sql = f"select {_ARTICLE_COLUMNS} {_ARTICLE_JOINS} where a.id = ?"
     rows = [_decode(row) for row in db.query(sql, [article_id])]
     return rows[0] if rows else None
-
-
-def week_digest(
-    db: sqlite_utils.Database, start: str, end: str, *, include_rejected: bool = False
-) -> list[dict[str, Any]]:
-    """Flagged (or analyst-confirmed) articles published in [start, end), oldest first.
-
-    Articles without a usable publication date count by the time we first fetched them.
-    Articles an analyst marked not relevant are left out unless `include_rejected`.
-    """
-    where = "where coalesce(a.published, a.fetched) >= ? and coalesce(a.published, a.fetched) < ?"
-    where += " and (c.flagged = 1 or r.verdict in ('relevant', 'escalated'))"
-    if not include_rejected:
-        where += " and (r.verdict is null or r.verdict != 'not-relevant')"
-    sql = f"select {_ARTICLE_COLUMNS} {_ARTICLE_JOINS} {where} order by sort_time, a.id"
-    return [_decode(row) for row in db.query(sql, [start, end])]

@@ -213,12 +213,6 @@ def test_notes_keep_the_verdict_and_need_one(db) -> None:
     assert storage.latest_review(db, a)["note"] == ""
 
 
-def test_week_digest_includes_escalated_stories(db) -> None:
-    storage.add_review(db, aid(db, "d"), "escalated", REVIEWED)
-    rows = storage.week_digest(db, "2026-11-16T00:00:00Z", "2026-11-30T00:00:00Z")
-    assert ITEMS["d"][1] in titles(rows)
-
-
 def test_audit_stories_only(db) -> None:
     d = aid(db, "d")
     with db.atomic():

@@ -218,20 +218,6 @@ def test_review_defaults_and_errors(db) -> None:
         storage.add_review(db, 1, "maybe", NOW)
 
 
-def test_week_digest_window_and_rejected(db) -> None:
-    a = feed_id(db, "A")
-    items = [article("g1", title="In"), article("g2", title="Rejected")]
-    storage.save_poll(db, poll(a), items, {"g1": FLAG, "g2": FLAG}, "v1")
-    storage.add_review(db, 2, "not-relevant", NOW)
-    rows = storage.week_digest(db, "2026-11-23T00:00:00Z", "2026-11-30T00:00:00Z")
-    assert [r["title"] for r in rows] == ["In"]
-    rows = storage.week_digest(
-        db, "2026-11-23T00:00:00Z", "2026-11-30T00:00:00Z", include_rejected=True
-    )
-    assert [r["title"] for r in rows] == ["In", "Rejected"]
-    assert storage.week_digest(db, "2026-11-30T00:00:00Z", "2026-12-07T00:00:00Z") == []
-
-
 def test_readers_see_committed_data_while_a_writer_waits(tmp_path: Path) -> None:
     writer = storage.open_db(tmp_path / "c.db")
     storage.sync_feeds(writer, [FeedSpec("A", "https://a.example/rss", 1800)], NOW)

@@ -46,7 +46,7 @@ def run_demo(db_path: Path | None = None) -> DemoResult:
             outcomes = run_once(config, db_path)
         db = storage.open_db(db_path)
         try:
-            flagged = storage.review_queue(db)
+            flagged = storage.story_queue(db)
             articles = storage.count_articles(db)
         finally:
             db.close()
