@@ -47,8 +47,7 @@ def main() -> None:
             items.append((feed_id, path.name, article))
     # Every item of these old files is compared with every other: a ten-year window.
     settings = StorySettings(window=timedelta(days=3650), similarity=args.similarity)
-    index = StoryIndex(settings)
-    index._loaded = True  # nothing to load: no database here
+    index = StoryIndex(settings)  # find and add only: nothing is loaded from a database
     first: dict[int, tuple[str, str, bytes]] = {}  # story -> its first item
     joined = 0
     started = time.perf_counter()
