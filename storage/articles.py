@@ -1,6 +1,7 @@
 """The articles and sightings tables: one row per article however many feeds carry it.
 
-Each new article starts a story of its own; the grouping step may move it into another."""
+Each new article starts a story of its own (in one statement per poll); the grouping step
+may move it into another."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.records import ArticleIn
-from storage.stories import refresh_stories, start_story, stories_of
+from storage.stories import refresh_stories, start_stories, stories_of
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def store_articles(
     changed: dict[str, int] = {}
     inserted: dict[str, int] = {}  # canonical URL -> id, of articles inserted by this call
     carried: set[int] = set()  # stored articles this feed now carries too: one outlet more
+    sightings: list[tuple[int, str, int, str]] = []
     for article in articles:
         match = _match(db, feed_id, article, matches, inserted)
         if match is None:
@@ -121,13 +123,15 @@ def store_articles(
             changed[article.key] = match.article_id
         if match is None or not match.same_feed:
             article_id = new.get(article.key) or match.article_id  # type: ignore[union-attr]
-            db.execute(
-                "insert or ignore into sightings (feed_id, key, article_id, first_seen)"
-                " values (?, ?, ?, ?)",
-                [feed_id, article.key, article_id, now],
-            )
+            sightings.append((feed_id, article.key, article_id, now))
             if match is not None:
                 carried.add(article_id)
+    db.conn.executemany(
+        "insert or ignore into sightings (feed_id, key, article_id, first_seen)"
+        " values (?, ?, ?, ?)",
+        sightings,
+    )
+    start_stories(db, new.values(), now)
     if carried:
         refresh_stories(db, stories_of(db, carried).values())
     return new, changed
@@ -170,7 +174,6 @@ def _insert(db: sqlite_utils.Database, feed_id: int, article: ArticleIn, now: st
     )
     article_id = cursor.lastrowid
     assert article_id is not None
-    start_story(db, article_id, feed_id, article.published or now, now)
     return article_id
 
 

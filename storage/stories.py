@@ -1,6 +1,6 @@
 """The stories table: near-duplicate articles across outlets, grouped into one story each.
 
-Every article is stored with a story of its own (`start_story`, called by store_articles);
+Every article is stored with a story of its own (`start_stories`, called by store_articles);
 the grouping step then moves a new article into the story it repeats (`join_story`). Review
 state lives on the story: a verdict applies to every article in it. A story's summary columns
 (first outlet and time, articles, outlets, best score) are recomputed from its articles
@@ -17,19 +17,27 @@ import sqlite_utils
 _SORT_TIME = "coalesce(a.published, a.fetched)"
 
 
-def start_story(
-    db: sqlite_utils.Database, article_id: int, feed_id: int, time: str, now: str
-) -> int:
-    """A new story holding only `article_id` (dated `time`); returns its id."""
-    cursor = db.execute(
-        "insert into stories (first_article_id, first_feed_id, first_time, articles, outlets,"
-        " best_article_id, flagged, created, last_joined) values (?, ?, ?, 1, 1, ?, 0, ?, ?)",
-        [article_id, feed_id, time, article_id, now, now],
-    )
-    story_id = cursor.lastrowid
-    assert story_id is not None
-    db.execute("update articles set story_id = ? where id = ?", [story_id, article_id])
-    return story_id
+def start_stories(db: sqlite_utils.Database, article_ids: Iterable[int], now: str) -> None:
+    """A new story for each of `article_ids` (articles just inserted), holding only it."""
+    for chunk in _chunks(list(article_ids)):
+        marks = ", ".join("?" * len(chunk))
+        db.execute(
+            "insert into stories (first_article_id, first_feed_id, first_time, articles,"
+            " outlets, best_article_id, flagged, created, last_joined)"
+            f" select a.id, a.feed_id, {_SORT_TIME}, 1, 1, a.id, 0, ?, ?"
+            f" from articles a where a.id in ({marks}) order by a.id",
+            [now, now, *chunk],
+        )
+        db.execute(
+            "update articles set story_id = (select s.id from stories s"
+            f" where s.first_article_id = articles.id) where id in ({marks})",
+            chunk,
+        )
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def join_story(db: sqlite_utils.Database, article_id: int, story_id: int, now: str) -> None:
@@ -170,10 +178,8 @@ def story_of(db: sqlite_utils.Database, article_id: int) -> int | None:
 
 def stories_of(db: sqlite_utils.Database, article_ids: Iterable[int]) -> dict[int, int]:
     """{article id: story id} for the given articles."""
-    ids = list(article_ids)
     found: dict[int, int] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in _chunks(list(article_ids)):
         marks = ", ".join("?" * len(chunk))
         sql = f"select id, story_id from articles where id in ({marks})"
         found.update(db.execute(sql, chunk).fetchall())
