@@ -24,7 +24,7 @@ from monitor.normalise import iso
 from monitor.pipeline import Refresher, utc_now
 from monitor.retrain import Retrainer
 from monitor.runner import open_monitor, send_alerts
-from monitor.scheduled_digest import write_last_week
+from monitor.scheduled_digest import catch_up, write_last_week
 from monitor.weeks import zone
 
 log = logging.getLogger("monitor.daemon")
@@ -199,6 +199,19 @@ async def digest_job(
         log.error("digest: not written to %s: %s: %s", folder, type(exc).__name__, exc)
 
 
+async def catch_up_job(
+    refresher: Refresher, db: sqlite_utils.Database, folder: Path, settings: Settings
+) -> None:
+    """On start, the digest missed while the daemon was not running; a failure is logged."""
+    if settings.digest_at is None:
+        return
+    day, at = settings.digest_at
+    try:
+        await refresher.on_db(catch_up, db, folder, utc_now(), day, at, settings.timezone)
+    except Exception as exc:  # a digest must never stop polling
+        log.error("digest: not written to %s: %s: %s", folder, type(exc).__name__, exc)
+
+
 async def _serve(config: Config, db_path: Path) -> None:
     loop = asyncio.get_running_loop()
     with open_monitor(config, db_path) as monitor:
@@ -234,6 +247,10 @@ async def _serve(config: Config, db_path: Path) -> None:
                     "writing last week's digest to %s every %s at %s (%s)",
                     config.digest_dir(), day, at_time.strftime("%H:%M"), settings.timezone,
                 )  # fmt: skip
+                daemon._start(
+                    catch_up_job(refresher, monitor.db, config.digest_dir(), settings),
+                    "digest catch-up",
+                )
             await daemon.stopping.wait()
             log.info("stopping: finishing in-flight polls")
             scheduler.pause()  # no new runs; a tick under way sees `stopping` and starts nothing

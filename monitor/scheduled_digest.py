@@ -1,12 +1,12 @@
 """The daemon's weekly digest: the last complete week as CSV and Markdown files in a folder,
-never written over an earlier file."""
+never written over an earlier file; on start, the one it missed while it was not running."""
 
 from __future__ import annotations
 
 import itertools
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import sqlite_utils
@@ -17,6 +17,7 @@ from monitor.weeks import last_complete_week, zone
 log = logging.getLogger("monitor.digest")
 # (format, suffix, byte order mark): the CSV gets one, so Excel reads it as UTF-8 too
 FILES = (("csv", ".csv", True), ("markdown", ".md", False))
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -67,4 +68,40 @@ def write_last_week(
             week, folder, names,
         )  # fmt: skip
     log.info("digest %s: %d stories, wrote %s in %s", week, written.stories, names, folder)
+    return written
+
+
+def last_due(now: datetime, day: str, at: time, tz: tzinfo) -> datetime:
+    """The latest moment at or before `now` when `day` (mon .. sun) `at` came round in `tz`."""
+    local = now.astimezone(tz)
+    back = (local.weekday() - DAYS.index(day)) % 7
+    due = datetime.combine(local.date() - timedelta(days=back), at, tzinfo=tz)
+    return due - timedelta(days=7) if due > local else due
+
+
+def week_written(folder: Path, week: str) -> bool:
+    """Whether `folder` holds a CSV digest of `week` (under any suffix)."""
+    return (folder / f"digest-{week}.csv").exists() or any(folder.glob(f"digest-{week}-*.csv"))
+
+
+def catch_up(
+    db: sqlite_utils.Database,
+    folder: Path,
+    now: datetime,
+    day: str,
+    at: time,
+    timezone: str,
+) -> WrittenDigest | None:
+    """On start: the digest the daemon should have written at its last `day` `at` but did
+    not (it was not running), written now; None when it is there already."""
+    tz = zone(timezone)
+    week = last_complete_week(last_due(now, day, at, tz), tz)
+    if week_written(folder, week):
+        return None
+    written = write_week_files(db, folder, week, timezone)
+    names = ", ".join(path.name for path in written.paths)
+    log.warning(
+        "digest %s: not written at %s %s (the daemon was not running); wrote %s in %s now",
+        week, day, at.strftime("%H:%M"), names, folder,
+    )  # fmt: skip
     return written

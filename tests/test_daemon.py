@@ -52,6 +52,9 @@ def test_daemon_polls_then_stops_cleanly(
     assert "retraining daily at 03:00 local time if there are new verdicts" in text
     digests = config.digest_dir()
     assert f"writing last week's digest to {digests} every mon at 07:00 (UTC)" in text
+    # first start: the digest of the week before the last Monday 07:00 is written at once
+    assert "(the daemon was not running); wrote digest-" in text
+    assert len(list(digests.glob("digest-*.csv"))) == 1
     assert "feed='dead' status=404 new=0" in text and "error='fetch: HTTP 404 Not Found'" in text
     assert text.rstrip().endswith("stopped")
     assert "Traceback" not in text

@@ -26,7 +26,7 @@ from monitor.config import Settings, WeeklyTime
 from monitor.daemon import Daemon, digest_job, digest_trigger
 from monitor.digest import DIGEST_COLUMNS, build_digest, digest_markdown
 from monitor.normalise import iso
-from monitor.scheduled_digest import write_last_week
+from monitor.scheduled_digest import catch_up, last_due, write_last_week
 from monitor.summary import sparkline
 from monitor.text import one_line
 from monitor.weeks import parse_week
@@ -467,6 +467,40 @@ def test_scheduled_week_is_the_local_one(room: Newsroom, tmp_path: Path) -> None
     written = write_last_week(room.db, tmp_path, monday_morning_seoul, "Asia/Seoul")
     assert written.week == "2026-W48"
     assert write_last_week(room.db, tmp_path, monday_morning_seoul, "UTC").week == "2026-W47"
+
+
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        ("2026-11-30T07:00:00+00:00", "2026-11-30T07:00:00+00:00"),  # the minute itself
+        ("2026-12-02T12:00:00+00:00", "2026-11-30T07:00:00+00:00"),  # Wednesday after
+        ("2026-11-30T06:59:00+00:00", "2026-11-23T07:00:00+00:00"),  # just before: last week's
+        ("2026-11-29T22:30:00+00:00", "2026-11-30T07:00:00+09:00"),  # Monday 07:30 in Seoul
+    ],
+)
+def test_last_due_is_the_latest_scheduled_moment_not_after_now(now: str, due: str) -> None:
+    tz = ZoneInfo("Asia/Seoul") if due.endswith("+09:00") else UTC
+    at = datetime(2026, 1, 1, 7, 0).time()
+    found = last_due(datetime.fromisoformat(now), "mon", at, tz)
+    assert found == datetime.fromisoformat(due)
+
+
+def test_a_digest_missed_while_stopped_is_written_on_start_once(
+    room: Newsroom, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    room.carry("Wire, Inc.", article("d", "탈북민 13명", "2026-11-24T01:00:00Z"), flag("defectors"))
+    folder = tmp_path / "digests"
+    at = datetime(2026, 1, 1, 7, 0).time()
+    wednesday = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Monday 07:00 passed while stopped
+    caplog.set_level(logging.INFO, logger="monitor.digest")
+    written = catch_up(room.db, folder, wednesday, "mon", at, "UTC")
+    assert written is not None and written.week == "2026-W48" and written.stories == 1
+    assert "not written at mon 07:00 (the daemon was not running)" in caplog.text
+    assert catch_up(room.db, folder, wednesday, "mon", at, "UTC") is None  # there already
+    assert sorted(p.name for p in folder.iterdir()) == ["digest-2026-W48.csv", "digest-2026-W48.md"]
+    (folder / "digest-2026-W48.csv").unlink()
+    (folder / "digest-2026-W48-2.csv").write_text("an analyst's copy", encoding="utf-8")
+    assert catch_up(room.db, folder, wednesday, "mon", at, "UTC") is None  # any suffix counts
 
 
 def test_daemon_registers_the_weekly_cron_job() -> None:
