@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.reviews import LATEST_REVIEW
+
 CHANNELS = ("command", "smtp")
 
 _ALERT_COLUMNS = """
@@ -22,11 +24,9 @@ _ALERT_JOINS = """
     join classifications c on c.id = a.classification_id
 """
 # An analyst's "not relevant" cancels an alert not yet sent.
-_NOT_REJECTED = """
+_NOT_REJECTED = f"""
     not exists (
-        select 1 from reviews r where r.id = (
-            select max(r2.id) from reviews r2 where r2.story_id = a.story_id
-        ) and r.verdict = 'not-relevant'
+        select 1 from reviews r where r.id = {LATEST_REVIEW} and r.verdict = 'not-relevant'
     )
 """
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.reviews import LATEST_REVIEW, RELEVANT_SQL
+
 
 def audit_population(db: sqlite_utils.Database, start: str, end: str) -> list[tuple[int, bool]]:
     """(article id, already sampled) for every article dated in [start, end) whose current
@@ -56,17 +58,15 @@ def audit_weeks(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Per audit week, newest first: articles sampled, reviewed, found relevant, and the unflagged
     articles in the window sampled (several audits in one week pool their samples; the largest
     window count stands for the week)."""
-    sql = """
+    sql = f"""
         select au.week,
                (select max(x.unflagged) from audits x where x.week = au.week) as unflagged,
                count(*) as sampled,
                count(r.id) as reviewed,
-               coalesce(sum(r.verdict in ('relevant', 'escalated')), 0) as relevant
+               coalesce(sum({RELEVANT_SQL}), 0) as relevant
         from audit_samples au
         left join articles a on a.id = au.article_id
-        left join reviews r on r.id = (
-            select max(r2.id) from reviews r2 where r2.story_id = a.story_id
-        )
+        left join reviews r on r.id = {LATEST_REVIEW}
         group by au.week
         order by au.week desc
     """

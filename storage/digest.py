@@ -23,28 +23,27 @@ from typing import Any
 import sqlite_utils
 
 from storage.classifications import decode_why
+from storage.reviews import CURRENT_LABELS, LATEST_STORY_REVIEW, RELEVANT_SQL
 
 DIGEST_STATUSES = ("relevant", "unreviewed", "all")
 RELEVANT_VERDICTS = ("relevant", "escalated")
 
-_RELEVANT = "r.verdict in ('relevant', 'escalated')"
-_LABELS = f"case when {_RELEVANT} then r.labels else c.labels end"
-_JOINS = """
+_JOINS = f"""
     from stories s
     join articles b on b.id = coalesce(s.best_article_id, s.first_article_id)
     left join classifications c on c.id = b.classification_id
     left join feeds f on f.id = s.first_feed_id
-    left join reviews r on r.id = (select max(r2.id) from reviews r2 where r2.story_id = s.id)
+    left join reviews r on r.id = {LATEST_STORY_REVIEW}
 """
 
 
 def _where(status: str, include_rejected: bool) -> str:
     if status == "relevant":
-        chosen = _RELEVANT
+        chosen = RELEVANT_SQL
     elif status == "unreviewed":
         chosen = "s.flagged = 1 and r.id is null"
     elif status == "all":
-        chosen = f"(s.flagged = 1 or {_RELEVANT})"
+        chosen = f"(s.flagged = 1 or {RELEVANT_SQL})"
         if not include_rejected:
             chosen += " and (r.verdict is null or r.verdict != 'not-relevant')"
     else:
@@ -55,7 +54,7 @@ def _where(status: str, include_rejected: bool) -> str:
 def _picked(status: str, include_rejected: bool) -> str:
     """SQL selecting (id, first_time, labels) of the chosen stories; takes start and end."""
     where = _where(status, include_rejected)
-    return f"select s.id, s.first_time, {_LABELS} as labels {_JOINS} {where}"
+    return f"select s.id, s.first_time, {CURRENT_LABELS} as labels {_JOINS} {where}"
 
 
 def week_stories(
@@ -71,7 +70,7 @@ def week_stories(
     labels (list), why ({label: [term]}), verdict (None: unreviewed), note."""
     sql = f"""
         select s.id as story_id, s.first_time, f.name as first_outlet, s.outlets, s.articles,
-               b.id as article_id, b.title, b.url, s.score, {_LABELS} as labels, c.why,
+               b.id as article_id, b.title, b.url, s.score, {CURRENT_LABELS} as labels, c.why,
                r.verdict, r.note
         {_JOINS} {_where(status, include_rejected)}
         order by s.first_time, s.id

@@ -12,7 +12,13 @@ from typing import Any
 import sqlite_utils
 
 from storage.classifications import SCORED_LABELS, decode_why
-from storage.reviews import RELEVANT_VERDICTS
+from storage.reviews import (
+    CURRENT_LABELS,
+    LATEST_REVIEW,
+    LATEST_STORY_REVIEW,
+    RELEVANT_VERDICTS,
+)
+from storage.stories import chunks
 
 ORDERS = ("score", "uncertain", "date")
 _ORDER_BY = {
@@ -32,14 +38,12 @@ _ARTICLE_COLUMNS = """
     r.id as review_id, r.verdict, r.labels as review_labels, r.note, r.reviewed_at
 """
 
-_ARTICLE_JOINS = """
+_ARTICLE_JOINS = f"""
     from articles a
     join feeds f on f.id = a.feed_id
     left join classifications c on c.id = a.classification_id
     left join audit_samples au on au.article_id = a.id
-    left join reviews r on r.id = (
-        select max(r2.id) from reviews r2 where r2.story_id = a.story_id
-    )
+    left join reviews r on r.id = {LATEST_REVIEW}
 """
 
 
@@ -96,9 +100,7 @@ _BEST_ARTICLE_JOINS = """
     join articles a on a.id = coalesce(s.best_article_id, s.first_article_id)
     left join classifications c on c.id = a.classification_id
 """
-_LATEST_REVIEW_JOIN = (
-    "left join reviews r on r.id = (select max(r2.id) from reviews r2 where r2.story_id = s.id)"
-)
+_LATEST_REVIEW_JOIN = f"left join reviews r on r.id = {LATEST_STORY_REVIEW}"
 _STORY_JOINS = f"""
     from stories s {_BEST_ARTICLE_JOINS} {_LATEST_REVIEW_JOIN}
     left join feeds f on f.id = s.first_feed_id
@@ -109,10 +111,6 @@ _IN_AUDIT = (
 _LATEST_WITH_VERDICT = """s.id in (
     select r3.story_id from reviews r3 where r3.verdict = ?
     and r3.id = (select max(r4.id) from reviews r4 where r4.story_id = r3.story_id))"""
-_STORY_LABELS = (
-    f"case when r.verdict in ({', '.join(repr(v) for v in RELEVANT_VERDICTS)})"
-    " then r.labels else c.labels end"
-)
 
 
 def _scope(filters: StoryFilters) -> str:
@@ -139,7 +137,7 @@ def _story_where(filters: StoryFilters, status: str) -> tuple[str, list[Any]]:
     if filters.labels:
         # stored labels are JSON lists of known names: a quoted name is found as a substring
         clauses.append(
-            "(" + " or ".join([f"instr({_STORY_LABELS}, ?)"] * len(filters.labels)) + ")"
+            "(" + " or ".join([f"instr({CURRENT_LABELS}, ?)"] * len(filters.labels)) + ")"
         )
         params += [f'"{label}"' for label in filters.labels]
     if filters.feed is not None:
@@ -204,7 +202,7 @@ def queue_counts(db: sqlite_utils.Database, filters: StoryFilters | None = None)
 def story_rows(db: sqlite_utils.Database, story_ids: Sequence[int]) -> list[dict[str, Any]]:
     """The queue rows of these stories, in the order given (unknown ids left out)."""
     found: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(story_ids):
+    for chunk in chunks(story_ids):
         sql = (
             f"select {_STORY_COLUMNS} {_STORY_JOINS} where s.id in ({', '.join('?' * len(chunk))})"
         )
@@ -218,7 +216,7 @@ def story_outlets(
     """{story id: every outlet that carried one of its articles, earliest first}: article_id,
     feed (name), time (published, else when the feed first showed it), first_seen, title, url."""
     found: dict[int, list[dict[str, Any]]] = {}
-    for chunk in _chunks(list(story_ids)):
+    for chunk in chunks(list(story_ids)):
         sql = f"""
             select a.story_id, a.id as article_id, fx.name as feed,
                    coalesce(a.published, g.first_seen) as time, g.first_seen, a.title, a.url
@@ -230,10 +228,6 @@ def story_outlets(
         for row in db.query(sql, chunk):
             found.setdefault(row.pop("story_id"), []).append(row)
     return found
-
-
-def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
-    return (ids[start : start + size] for start in range(0, len(ids), size))
 
 
 def _decode_story(row: dict[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,13 @@ from storage.classifications import SCORED_LABELS
 
 VERDICTS = ("relevant", "not-relevant", "escalated")
 RELEVANT_VERDICTS = ("relevant", "escalated")  # verdicts whose labels teach the model
-# SQL: the id of the current verdict on the story of the article aliased `a`
+# SQL fragments shared by the read queries. The current verdict is the newest review of a
+# story: its id for the story of the article aliased `a`, or for the story aliased `s`.
 LATEST_REVIEW = "(select max(r2.id) from reviews r2 where r2.story_id = a.story_id)"
+LATEST_STORY_REVIEW = "(select max(r2.id) from reviews r2 where r2.story_id = s.id)"
+# the verdict `r` is relevant or escalated; then its labels, else the classification `c`'s
+RELEVANT_SQL = f"r.verdict in ({', '.join(repr(v) for v in RELEVANT_VERDICTS)})"
+CURRENT_LABELS = f"case when {RELEVANT_SQL} then r.labels else c.labels end"
 
 
 class ReviewError(ValueError):

@@ -9,7 +9,7 @@ whenever one joins or is scored, so they never drift.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -19,7 +19,7 @@ _SORT_TIME = "coalesce(a.published, a.fetched)"
 
 def start_stories(db: sqlite_utils.Database, article_ids: Iterable[int], now: str) -> None:
     """A new story for each of `article_ids` (articles just inserted), holding only it."""
-    for chunk in _chunks(list(article_ids)):
+    for chunk in chunks(list(article_ids)):
         marks = ", ".join("?" * len(chunk))
         db.execute(
             "insert into stories (first_article_id, first_feed_id, first_time, articles,"
@@ -35,9 +35,9 @@ def start_stories(db: sqlite_utils.Database, article_ids: Iterable[int], now: st
         )
 
 
-def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    """`ids` in slices of `size`: SQLite takes a bounded number of ? in one statement."""
+    return (ids[start : start + size] for start in range(0, len(ids), size))
 
 
 def join_story(db: sqlite_utils.Database, article_id: int, story_id: int, now: str) -> None:
@@ -179,7 +179,7 @@ def story_of(db: sqlite_utils.Database, article_id: int) -> int | None:
 def stories_of(db: sqlite_utils.Database, article_ids: Iterable[int]) -> dict[int, int]:
     """{article id: story id} for the given articles."""
     found: dict[int, int] = {}
-    for chunk in _chunks(list(article_ids)):
+    for chunk in chunks(list(article_ids)):
         marks = ", ".join("?" * len(chunk))
         sql = f"select id, story_id from articles where id in ({marks})"
         found.update(db.execute(sql, chunk).fetchall())
