@@ -6,9 +6,7 @@ import asyncio
 import dataclasses
 import json
 import re
-import signal
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -402,25 +400,11 @@ def test_daemon_sends_alerts_off_the_event_loop(
     tmp_path: Path, feed_server: FeedServer, model_dir: Path
 ) -> None:
     """`monitor run` as a real process: polls, then its alert job delivers, once."""
-    from tests.test_daemon import wait_for
+    from tests.test_daemon import run_daemon_until
 
     feeds = [{"name": "Basic", "url": feed_server.url("rss2-basic.xml"), "interval": "1h"}]
     path = config_alerting_by_command(tmp_path, feeds, model_dir)
-    log = tmp_path / "daemon.log"
-    with log.open("w") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(path), "run"],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        assert wait_for(lambda: "via command: sent" in log.read_text()), log.read_text()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-    text = log.read_text()
+    text = run_daemon_until(path, tmp_path / "daemon.log", lambda log: "via command: sent" in log)
     assert "alerting via command at score >= 0.05" in text and "Traceback" not in text
     ids = [line["article_id"] for line in sent_lines(tmp_path)]
     assert ids and len(ids) == len(set(ids))
@@ -432,25 +416,12 @@ def test_stopping_the_daemon_while_it_sends_an_alert_is_clean(
     """SIGTERM lands while the second alert's command is still running: the delivery finishes
     within the shutdown grace and is recorded; nothing is cancelled from under the scheduler
     (which logged a traceback when its shutdown cancelled the running alert job)."""
-    from tests.test_daemon import wait_for
+    from tests.test_daemon import run_daemon_until
 
     feeds = [{"name": "Basic", "url": feed_server.url("rss2-basic.xml"), "interval": "1h"}]
     path = config_alerting_by_command(tmp_path, feeds, model_dir, slow=1.5)
-    log = tmp_path / "daemon.log"
-    with log.open("w") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(path), "run"],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        assert wait_for(lambda: "via command: sent" in log.read_text()), log.read_text()
-        process.send_signal(signal.SIGTERM)  # the next alert's command is sleeping now
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-    text = log.read_text()
+    # SIGTERM after the first alert: the next alert's command is sleeping then
+    text = run_daemon_until(path, tmp_path / "daemon.log", lambda log: "via command: sent" in log)
     assert "Traceback" not in text and "raised an exception" not in text, text
     assert text.count("via command: sent") == len(sent_lines(tmp_path)) == 2
     db = storage.open_db(tmp_path / "monitor.db")

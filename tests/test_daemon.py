@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,27 @@ def wait_for(predicate, timeout: float = 60.0) -> bool:
     return False
 
 
+def run_daemon_until(
+    config_path: Path, log: Path, ready: Callable[[str], bool], sig: int = signal.SIGTERM
+) -> str:
+    """Start `monitor run` logging to `log`; once `ready(log text)`, send `sig`. The daemon
+    must get ready and then exit with status 0; returns its log."""
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config_path), "run"],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_for(lambda: ready(log.read_text())), log.read_text()
+        process.send_signal(sig)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return log.read_text()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_daemon_polls_then_stops_cleanly(
     tmp_path: Path, feed_server: FeedServer, model_dir: Path, sig: signal.Signals
@@ -33,21 +55,9 @@ def test_daemon_polls_then_stops_cleanly(
         {"name": "dead", "url": feed_server.url("missing.xml")},
     ]
     config = write_config(tmp_path / "feeds.yaml", feeds, model_dir, tick="1m")
-    log = tmp_path / "daemon.log"
-    with log.open("w") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config.path), "run"],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        assert wait_for(lambda: log.read_text().count("feed=") >= 2), log.read_text()
-        process.send_signal(sig)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-    text = log.read_text()
+    text = run_daemon_until(
+        config.path, tmp_path / "daemon.log", lambda log: log.count("feed=") >= 2, sig
+    )
     assert "feed='basic' status=200 new=5" in text
     assert "retraining daily at 03:00 local time if there are new verdicts" in text
     digests = config.digest_dir()
