@@ -89,9 +89,8 @@ def timed(call: Callable[[], Any], runs: int = 3) -> tuple[float, Any]:
 
 
 def sql_figures(path: Path) -> None:
-    """The storage calls behind the queue and a search, as the app makes them today (the
-    story queue if storage has it, else the article queue), and the bare search SQL. A call
-    that fails (storage mid-change) is reported and skipped."""
+    """The storage calls behind the story queue and a search, as the app makes them today,
+    and the bare search SQL. A call that fails (storage mid-change) is reported and skipped."""
     db = storage.open_db(path)
     try:
         try:
@@ -136,33 +135,23 @@ def count_matches(db: Any, word: str) -> int:
 
 def queue_calls(db: Any) -> list[tuple[str, Callable[[], Any]]]:
     """What the app's queue load calls: the story queue (with the app's row limit), the
-    outlets of its grouped stories and the counts; or, before stories, the article queue."""
-    if not hasattr(storage, "story_queue"):
-        return [
-            ("storage.review_queue", lambda: storage.review_queue(db)),
-            ("storage.article_outlets, every queue row", lambda: article_outlets(db)),
-        ]
+    outlets of its grouped stories and the counts."""
     from monitor.tui import app as tui
 
     filters, limit = storage.StoryFilters(), getattr(tui, "QUEUE_ROWS", None)
-    calls = [
+    rows = storage.story_queue(db, filters, limit=limit)
+    grouped = [row["id"] for row in rows if row["outlets"] > 1 or row["articles"] > 1]
+    return [
         (
             f"storage.story_queue(limit={limit})",
             lambda: storage.story_queue(db, filters, limit=limit),
-        )
+        ),
+        (
+            f"storage.story_outlets, the {len(grouped)} grouped stories",
+            lambda: list(storage.story_outlets(db, grouped).values()),
+        ),
+        ("storage.queue_counts", lambda: storage.queue_counts(db, filters)),
     ]
-    if hasattr(storage, "story_outlets"):
-        rows = storage.story_queue(db, filters, limit=limit)
-        grouped = [row["id"] for row in rows if row["outlets"] > 1 or row["articles"] > 1]
-        name = f"storage.story_outlets, the {len(grouped)} grouped stories"
-        calls.append((name, lambda: list(storage.story_outlets(db, grouped).values())))
-    if hasattr(storage, "queue_counts"):
-        calls.append(("storage.queue_counts", lambda: storage.queue_counts(db, filters)))
-    return calls
-
-
-def article_outlets(db: Any) -> list[Any]:
-    return [storage.article_outlets(db, row["id"]) for row in storage.review_queue(db)]
 
 
 # -- watching the app ------------------------------------------------------------------------

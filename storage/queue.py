@@ -1,5 +1,4 @@
-"""Read-side queries: the story review queue with its filters and counts, the per-article
-queue `monitor flagged` prints, one article in detail, a week's digest."""
+"""Read-side queries: the story review queue with its filters, counts and outlets."""
 
 from __future__ import annotations
 
@@ -12,41 +11,10 @@ from typing import Any
 import sqlite_utils
 
 from storage.classifications import SCORED_LABELS, decode_why
-from storage.reviews import (
-    CURRENT_LABELS,
-    LATEST_REVIEW,
-    LATEST_STORY_REVIEW,
-    RELEVANT_VERDICTS,
-)
+from storage.reviews import CURRENT_LABELS, LATEST_STORY_REVIEW, RELEVANT_VERDICTS
 from storage.stories import chunks
 
 ORDERS = ("score", "uncertain", "date")
-_ORDER_BY = {
-    "score": "c.score desc, sort_time desc, a.id",
-    "date": "sort_time desc, a.id desc",
-    # nearest the flag decision first: |max over labels of (score - threshold)|
-    "uncertain": "c.margin is null, abs(c.margin), c.score desc, a.id",
-}
-
-_ARTICLE_COLUMNS = """
-    a.id, a.title, a.summary, a.url, a.published, a.fetched, a.language,
-    coalesce(a.published, a.fetched) as sort_time,
-    f.name as source,
-    c.score, c.score_defectors, c.score_repatriation, c.score_border,
-    c.labels as model_labels, c.flagged, c.model_version, c.why, c.margin,
-    au.week as audit_week,
-    r.id as review_id, r.verdict, r.labels as review_labels, r.note, r.reviewed_at
-"""
-
-_ARTICLE_JOINS = f"""
-    from articles a
-    join feeds f on f.id = a.feed_id
-    left join classifications c on c.id = a.classification_id
-    left join audit_samples au on au.article_id = a.id
-    left join reviews r on r.id = {LATEST_REVIEW}
-"""
-
-
 STATUSES = ("unreviewed", "relevant", "not-relevant", "escalated", "all")
 
 
@@ -253,44 +221,3 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
         if row[f"score_{label}"] is not None
     }
     return row
-
-
-def review_queue(
-    db: sqlite_utils.Database,
-    *,
-    limit: int | None = None,
-    include_reviewed: bool = False,
-    order: str = "score",
-    audit: bool = False,
-) -> list[dict[str, Any]]:
-    """Articles waiting for a verdict, in `order`:
-
-    - ``score``: flagged articles, highest score first, newest first on ties;
-    - ``date``: flagged articles, newest first;
-    - ``uncertain``: flagged and unflagged articles, the one whose flag decision is nearest
-      its threshold first (articles scored before margins were stored come last).
-
-    `audit`: the articles drawn by `monitor audit` instead, flagged or not, in `order`.
-    """
-    if order not in _ORDER_BY:
-        raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
-    if audit:
-        clauses = ["au.article_id is not null"]
-    elif order == "uncertain":
-        clauses = ["(c.flagged = 1 or c.margin is not null)"]
-    else:
-        clauses = ["c.flagged = 1"]
-    if not include_reviewed:
-        clauses.append("r.id is null")
-    where = "where " + " and ".join(clauses)
-    sql = f"select {_ARTICLE_COLUMNS} {_ARTICLE_JOINS} {where} order by {_ORDER_BY[order]}"
-    if limit:
-        sql += f" limit {int(limit)}"
-    return [_decode(row) for row in db.query(sql)]
-
-
-def article_view(db: sqlite_utils.Database, article_id: int) -> dict[str, Any] | None:
-    """One article with its source, scores and current verdict."""
-    sql = f"select {_ARTICLE_COLUMNS} {_ARTICLE_JOINS} where a.id = ?"
-    rows = [_decode(row) for row in db.query(sql, [article_id])]
-    return rows[0] if rows else None

@@ -58,6 +58,11 @@ def titles(db, ids) -> list[str]:
     return [storage.get_article(db, i)["title"] for i in ids]
 
 
+def audit_queue(db) -> list[dict]:
+    """The stories of the drawn articles still waiting for a verdict (`monitor review --audit`)."""
+    return storage.story_queue(db, storage.StoryFilters(audit=True))
+
+
 # ---------------------------------------------------------------- drawing samples
 
 
@@ -78,9 +83,11 @@ def test_audit_draws_only_unflagged_articles_of_the_last_7_days(tmp_path: Path) 
     assert draw.unflagged == 1000 and len(draw.article_ids) == 20
     assert all(t.startswith("u ") for t in titles(db, draw.article_ids))
     assert draw.week == "2026-W48" == audit_week(NOW - timedelta(days=7), NOW)
-    queue = storage.review_queue(db, audit=True)
-    assert sorted(r["id"] for r in queue) == list(draw.article_ids)
-    assert all(not r["flagged"] and r["audit_week"] == "2026-W48" for r in queue)
+    queue = audit_queue(db)
+    assert sorted(r["article_id"] for r in queue) == list(draw.article_ids)
+    assert all(not r["flagged"] for r in queue)
+    weeks = db.execute("select distinct week from audit_samples").fetchall()
+    assert weeks == [("2026-W48",)]
     again = draw_audit(db, NOW, count=15, seed=42)  # never the same article twice
     assert len(again.article_ids) == 15 and not set(again.article_ids) & set(draw.article_ids)
     assert again.available == 980
@@ -122,7 +129,7 @@ def test_wilson_interval() -> None:
 
 def review_sample(path: Path, relevant: int, reviewed: int) -> list[int]:
     db = storage.open_db(path)
-    ids = [r["id"] for r in storage.review_queue(db, audit=True)]
+    ids = [r["article_id"] for r in audit_queue(db)]
     for i, article_id in enumerate(ids[:reviewed]):
         verdict = "relevant" if i < relevant else "not-relevant"
         storage.add_review(db, article_id, verdict, iso(NOW))

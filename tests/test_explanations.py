@@ -66,12 +66,15 @@ def store(path: Path, model, items: list[tuple[str, str, str]]) -> list[int]:
 
 
 def stored_why(path: Path, article_id: int) -> dict[str, list[str]]:
+    """The why-terms the review queue shows for the story of `article_id` (stored alone)."""
     db = storage.open_db(path)
     try:
-        row = storage.article_view(db, article_id)
+        story = storage.story_of(db, article_id)
+        assert story is not None
+        [row] = storage.story_rows(db, [story])
     finally:
         db.close()
-    assert row is not None
+    assert row["article_id"] == article_id  # the story's best article: this one
     return row["why"]
 
 

@@ -115,8 +115,18 @@ def test_model_list_use_round_trip(newsroom: Path, model_dir: Path) -> None:
     assert trained != seed_version
     assert f"re-scored {len(STORIES)} unreviewed articles with {trained}" in result.output
     assert set(scored_by(db).values()) == {trained}
-    views = [storage.article_view(db, i) for i in article_ids(db).values()]
-    assert all(v["margin"] is not None for v in views)  # re-scored as the pipeline scores
+    scored = list(
+        db.query(
+            "select c.margin, c.flagged, c.why from articles a"
+            " join classifications c on c.id = a.classification_id"
+        )
+    )
+    assert len(scored) == len(STORIES)
+    assert all(r["margin"] is not None for r in scored)  # re-scored as the pipeline scores
+    assert all(storage.decode_why(r["why"]) for r in scored if r["flagged"])
+    stories = sorted(set(storage.stories_of(db, article_ids(db).values()).values()))
+    views = storage.story_rows(db, stories)  # and the queue shows the new scores
+    assert len(views) == len(stories) and all(v["margin"] is not None for v in views)
     assert all(v["why"] for v in views if v["flagged"])
 
     listing = invoke(newsroom, "model", "list")

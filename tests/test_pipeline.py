@@ -45,7 +45,7 @@ def test_cycle_stores_classifies_and_survives_bad_feeds(
     assert unscored.fetchone()[0] == 0
     versions = {r[0] for r in db.execute("select distinct model_version from classifications")}
     assert len(versions) == 1
-    queue = storage.review_queue(db)
+    queue = storage.story_queue(db)
     titles = [row["title"] for row in queue]
     assert any("China repatriates 60 North Koreans" in t for t in titles)
     assert any("강제북송" in t for t in titles)
@@ -62,13 +62,14 @@ def test_second_cycle_uses_304_and_keeps_reviews(
     config = write_config(tmp_path / "feeds.yaml", feeds(feed_server, "rss2-basic.xml"), model_dir)
     run_once(config, config.database_path())
     db = storage.open_db(config.database_path())
-    first = storage.review_queue(db)[0]
-    storage.add_review(db, first["id"], "relevant", "2026-11-29T09:00:00Z", note="seen")
+    first = storage.story_queue(db, limit=1)[0]["article_id"]
+    storage.add_review(db, first, "relevant", "2026-11-29T09:00:00Z", note="seen")
     [outcome] = run_once(config, config.database_path())
     assert outcome.status == 304 and outcome.new == 0
     assert feed_server.requests[-1][1]["If-None-Match"]
     assert storage.count_articles(db) == 5
-    assert storage.latest_review(db, first["id"])["note"] == "seen"
+    assert storage.latest_review(db, first)["note"] == "seen"
+    assert storage.queue_counts(db)["relevant"] == 1
 
 
 def test_retry_after_sets_next_poll(

@@ -28,6 +28,15 @@ def border_score(model_dir: Path, version: str, title: str, summary: str) -> flo
     return model.predict([(title, summary)])[0].scores["border"]
 
 
+def story_view(db, article_id: int) -> dict:
+    """The queue row of the story of `article_id`, which must be that story's best article."""
+    story = storage.story_of(db, article_id)
+    assert story is not None
+    [row] = storage.story_rows(db, [story])
+    assert row["article_id"] == article_id
+    return row
+
+
 def test_a_verdict_changes_the_next_model(newsroom: Path, model_dir: Path) -> None:
     """An analyst says a story about fines for phones that call China is about border
     enforcement; after `monitor train` the story, and its near-duplicate from another outlet,
@@ -38,7 +47,7 @@ def test_a_verdict_changes_the_next_model(newsroom: Path, model_dir: Path) -> No
     before = current_version(model_dir)
     assert before is not None
     story_before = border_score(model_dir, before, *STORIES[2])
-    twin_before = storage.article_view(db, twin)["scores"]["border"]
+    twin_before = story_view(db, twin)["scores"]["border"]
     assert story_before < 0.5 and twin_before < 0.5
 
     verdict = invoke(newsroom, "label", str(story), "relevant", "--labels", "border")
@@ -49,7 +58,7 @@ def test_a_verdict_changes_the_next_model(newsroom: Path, model_dir: Path) -> No
     assert after is not None and after != before
 
     assert border_score(model_dir, after, *STORIES[2]) > story_before + 0.2
-    view = storage.article_view(db, twin)
+    view = story_view(db, twin)
     assert view["model_version"] == after and view["scores"]["border"] > twin_before + 0.2
     assert "border" in view["model_labels"]
 

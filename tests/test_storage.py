@@ -190,17 +190,23 @@ def test_sync_keeps_state_and_disables_removed_feeds(db) -> None:
     assert storage.get_feed(db, "A").etag is None  # validators belonged to the old URL
 
 
-def test_review_queue_order_and_reviews(db) -> None:
+def queue_titles(db, **filters: object) -> list[str]:
+    return [r["title"] for r in storage.story_queue(db, storage.StoryFilters(**filters))]
+
+
+def test_story_queue_order_and_reviews(db) -> None:
     a = feed_id(db, "A")
     low = ClassificationIn({"border": 0.6}, ("border",), True)
     unflagged = ClassificationIn({"border": 0.1}, (), False)
     items = [article("g1", title="High"), article("g2", title="Low"), article("g3", title="No")]
     storage.save_poll(db, poll(a), items, {"g1": FLAG, "g2": low, "g3": unflagged}, "v1")
-    assert [r["title"] for r in storage.review_queue(db)] == ["High", "Low"]
+    assert queue_titles(db) == ["High", "Low"]
     rid = storage.add_review(db, 1, "not-relevant", NOW)
-    assert [r["title"] for r in storage.review_queue(db)] == ["Low"]
+    assert queue_titles(db) == ["Low"]
+    assert queue_titles(db, status="not-relevant") == ["High"]
     storage.undo_review(db, rid)
-    assert [r["title"] for r in storage.review_queue(db)] == ["High", "Low"]
+    assert queue_titles(db) == ["High", "Low"]
+    assert queue_titles(db, status="not-relevant") == []
 
 
 def test_review_defaults_and_errors(db) -> None:
@@ -254,7 +260,7 @@ def test_matches_looked_up_once_store_the_same_as_lookups(db, precomputed: bool)
     assert storage.article_outlets(db, 1) == ["B", "A"]
 
 
-def test_review_queue_orders_by_margin_or_date(db) -> None:
+def test_story_queue_orders_by_margin_or_date(db) -> None:
     from dataclasses import replace
 
     results = {  # title: (classification, published day)
@@ -270,15 +276,13 @@ def test_review_queue_orders_by_margin_or_date(db) -> None:
     ]
     scores = {t: result for t, (result, _) in results.items()}
     storage.save_poll(db, poll(feed_id(db, "A")), items, scores, "v1")
-    order = {o: [r["title"] for r in storage.review_queue(db, order=o)] for o in storage.ORDERS}
+    order = {o: queue_titles(db, order=o) for o in storage.ORDERS}
     assert order == {
         "uncertain": ["close", "miss", "sure", "far", "old"],
         "score": ["sure", "old", "close"],
         "date": ["close", "old", "sure"],
     }
-    assert [r["margin"] for r in storage.review_queue(db, order="uncertain", limit=2)] == [
-        0.02,
-        -0.05,
-    ]
+    uncertain = storage.StoryFilters(order="uncertain")
+    assert [r["margin"] for r in storage.story_queue(db, uncertain, limit=2)] == [0.02, -0.05]
     with pytest.raises(ValueError, match="order must be one of score, uncertain, date"):
-        storage.review_queue(db, order="random")
+        storage.StoryFilters(order="random")

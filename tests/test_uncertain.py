@@ -1,4 +1,4 @@
-"""`monitor review --order uncertain`: the articles whose flag decision is least sure first,
+"""`monitor review --order uncertain`: the stories whose flag decision is least sure first,
 flagged or not, scored by the real classifier."""
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ def test_uncertain_order_puts_the_article_nearest_its_threshold_first(
     by_certainty = sorted(ids, key=lambda i: abs(margins[i]))
 
     db = storage.open_db(path)
-    queue = storage.review_queue(db, order="uncertain")
-    assert [r["id"] for r in queue] == by_certainty  # unflagged ones too
+    uncertain = storage.StoryFilters(order="uncertain")
+    queue = storage.story_queue(db, uncertain)  # each article is a story of its own here
+    assert [r["article_id"] for r in queue] == by_certainty  # unflagged ones too
     assert [round(r["margin"], 6) for r in queue] == [round(margins[i], 6) for i in by_certainty]
-    flagged = storage.review_queue(db)  # the default order: flagged only, highest score first
-    assert {r["id"] for r in flagged} == {i for i in ids if margins[i] >= 0}
+    flagged = storage.story_queue(db)  # the default order: flagged only, highest score first
+    assert {r["article_id"] for r in flagged} == {i for i in ids if margins[i] >= 0}
     storage.add_review(db, by_certainty[0], "not-relevant", "2026-11-26T10:00:00Z")
-    assert storage.review_queue(db, order="uncertain")[0]["id"] == by_certainty[1]
+    assert storage.story_queue(db, uncertain)[0]["article_id"] == by_certainty[1]
     db.close()
 
     async def main() -> None:
