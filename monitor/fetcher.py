@@ -18,6 +18,7 @@ import httpx
 
 from monitor.errors import FetchError
 from monitor.inflate import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
+from monitor.transport import HostPools
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -87,14 +88,14 @@ class _TurnTrace:
             self.turns.turn_done(self.held.pop())
 
 
-def make_client(limits: FetchLimits) -> httpx.AsyncClient:
+def make_client(limits: FetchLimits, per_host: int = 2) -> httpx.AsyncClient:
+    """The client for every feed: a pool of at most `per_host` connections for each host."""
+    pools = HostPools(connections_per_host=per_host, idle_s=max(30.0, limits.timeout + 10))
     return httpx.AsyncClient(
+        transport=pools,
         follow_redirects=True,
         max_redirects=10,
         timeout=httpx.Timeout(limits.timeout, connect=limits.connect_timeout),
-        limits=httpx.Limits(
-            max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
-        ),
         headers={
             "User-Agent": limits.user_agent,
             "Accept": ACCEPT,

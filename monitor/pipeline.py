@@ -162,7 +162,7 @@ class Refresher:
         self._db_thread: ThreadPoolExecutor | None = None
 
     async def __aenter__(self) -> Refresher:
-        self._client = make_client(self.limits)
+        self._client = make_client(self.limits, self.politeness.per_host)
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-db")
         return self
 
