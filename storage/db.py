@@ -1,4 +1,11 @@
-"""Open the SQLite database: WAL, a busy timeout, foreign keys, migrations applied."""
+"""Open the SQLite database: WAL, a busy timeout, foreign keys, migrations applied.
+
+`synchronous = NORMAL` is SQLite's advice for WAL: a commit no longer waits for the disk
+(an fsync per poll cost the poller's database thread about 4.5 s of a 24 s cold cycle of
+1,000 feeds). A killed process still loses nothing it committed; a power cut may roll back
+the last few commits, each whole, so a feed's validators are never kept without the
+articles they vouch for (they are written in the same transaction) and the server is asked
+again for what was lost. The database is never corrupted either way."""
 
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
         db.execute("PRAGMA foreign_keys = ON")
         if db.journal_mode != "wal":
             db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
         if migrate:
             MIGRATIONS.apply(db)
     except sqlite3.DatabaseError as exc:

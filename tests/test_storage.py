@@ -68,6 +68,7 @@ def feed_id(db, name: str) -> int:
 def test_wal_busy_timeout_and_named_migrations(db) -> None:
     assert db.journal_mode == "wal"
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL: no fsync per commit
     assert storage.applied_migrations(db) == [
         "m001_create_feeds",
         "m002_create_articles",
