@@ -115,6 +115,7 @@ class Farm:
             str(FARM),
             *("--feeds", str(args.feeds), "--hosts", str(args.hosts)),
             *("--latency", str(args.latency), "--seed", str(args.seed), "--port", "0"),
+            *("--text", args.text),
             *("--urls-file", str(work / "urls.txt")),
         ]
         self.log = open(work / "farm.log", "w", encoding="utf-8")  # noqa: SIM115 - closed in stop
@@ -489,6 +490,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, help="settings.concurrency (default: config's)")
     parser.add_argument("--share", type=float, default=0.1, help="feeds changed before 'changed'")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--text", choices=("varied", "stock"), default="varied", help="farm text: farm_news.py"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--profile", action="store_true", help="then profile a cold run")
     parser.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S, help="per monitor run")
@@ -528,7 +532,10 @@ def benchmark(args: argparse.Namespace, work: Path) -> None:
     farm = Farm(args, work)
     try:
         last = f"127.0.0.{1 + args.hosts}"
-        print(f"farm: {args.feeds} feeds, hosts 127.0.0.2-{last}, latency {args.latency:g} s")
+        print(
+            f"farm: {args.feeds} feeds, hosts 127.0.0.2-{last}, latency {args.latency:g} s,"
+            f" {args.text} text"
+        )
         config = write_config(args, work, farm.urls)
         print(settings_line(config))
         print(f"model trained once, untimed ({train(config):.1f} s)")

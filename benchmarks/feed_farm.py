@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from farm_news import (
+    TEXTS,
     Story,
     atom_entry,
     host_address,
@@ -160,10 +161,12 @@ class FeedFarm:
         seed: int = 1,
         port: int = 8700,
         now: float | None = None,
+        text: str = TEXTS[0],
     ) -> None:
         if not 1 <= hosts <= MAX_HOSTS:
             raise ValueError(f"hosts must be 1..{MAX_HOSTS}, got {hosts}")
         self.hosts, self.latency, self.seed, self.port = hosts, latency, seed, port
+        self.text = text
         self.now = int(now if now is not None else time.time())
         self.generation = 0
         self.counters = Counters()
@@ -185,7 +188,7 @@ class FeedFarm:
         """Add items (times oldest first) at the top, dropping the oldest beyond MAX_ITEMS."""
         new = []
         for when in times:
-            story = make_story(self.seed, doc.index, doc.next_n, self.hosts, when)
+            story = make_story(self.seed, doc.index, doc.next_n, self.hosts, when, self.text)
             new.append(_fragment(story, doc, rng))
             doc.next_n += 1
         doc.items = (new[::-1] + doc.items)[:MAX_ITEMS]
@@ -425,9 +428,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8700, help="0: any free port")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--urls-file", type=Path, help="where to write the feed URLs")
+    parser.add_argument("--text", choices=TEXTS, default=TEXTS[0], help="see farm_news.py")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    farm = FeedFarm(args.feeds, args.hosts, args.latency, seed=args.seed, port=args.port)
+    farm = FeedFarm(
+        args.feeds, args.hosts, args.latency, seed=args.seed, port=args.port, text=args.text
+    )
     items, plain, gz = farm.body_sizes()
     print(
         f"feed farm: {args.feeds} feeds, {items} items, {plain / 1e6:.1f} MB"
