@@ -8,7 +8,7 @@ the same story, lightly edited, carried by several outlets within a few hours. O
 items of the 24 real feeds in ../shared/realfeeds 4.5% join another item's story; of 9,000
 items of this text 4.0% do (`python benchmarks/story_grouping.py --farm 200`). `stock` is
 the first generator: ledes drawn from twelve stock sentences and headlines from seven
-templates, so that 58% of items join a story although none is a copy (`--text stock`);
+templates, so that 66% of items join a story although none is a copy (`--text stock`);
 it is kept to compare with figures measured on it."""
 
 from __future__ import annotations

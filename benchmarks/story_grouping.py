@@ -94,7 +94,8 @@ def farm_feed(feed: int, text: str) -> bytes:
     times = [end - (45 - n) * 14 * 86400 / 45 for n in range(45)]
     stories = [make_story(1, feed, n, 25, when, text) for n, when in enumerate(times)]
     items = "".join(rss_item(story, cdata=False) for story in stories)
-    return f'<rss version="2.0"><channel><title>farm {feed}</title>{items}</channel></rss>'.encode()
+    head = '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+    return f"{head}<title>farm {feed}</title>{items}</channel></rss>".encode()
 
 
 if __name__ == "__main__":

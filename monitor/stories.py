@@ -37,13 +37,22 @@ class StoryIndex:
     """The signatures of recent articles, by band, for finding a new article's story.
 
     Rows live in NumPy arrays, so a new article is compared with all its candidates at once.
-    A band shared by more than `COMMON_BAND` articles is too common to say anything (stock
-    phrases of one outlet, templated headlines): it stops proposing candidates, as a search
-    engine drops stop words. Real copies share many bands, so they are still found. Two bins
-    a band, 16 bands a half: halves 50% alike share a band 99% of the time.
+    A band keeps only its `BUCKET_ROWS` most recent articles: a band common to many articles
+    (stock phrases of one outlet, templated headlines, a wire story carried by a hundred
+    outlets) proposes a bounded number of candidates, and the recent ones, which are those
+    inside the window. (Dropping such bands altogether, as a search engine drops stop words,
+    split a story once more than that many outlets carried it word for word.) Two bins a
+    band, 16 bands a half: halves 50% alike share a band 99% of the time.
+
+    A candidate must share `SHARED_BANDS` bands when both halves have text (one when only
+    the title or only the summary does): unrelated items in one language share the odd band
+    through common words, and two texts 50% alike in both halves share two of the 32 bands
+    99.9% of the time. On 27,000 items of the feed farm that compares 7 times fewer
+    candidates than one band would, with the same joins.
     """
 
-    COMMON_BAND = 16
+    BUCKET_ROWS = 16
+    SHARED_BANDS = 2
 
     def __init__(self, settings: StorySettings | None = None) -> None:
         self.settings = settings or StorySettings()
@@ -113,7 +122,9 @@ class StoryIndex:
                 buckets[band] = row
             elif isinstance(bucket, int):
                 buckets[band] = [bucket, row]
-            elif len(bucket) <= self.COMMON_BAND:  # past that it proposes nothing anyway
+            else:  # the most recent: older ones are the first to leave the window
+                if len(bucket) == self.BUCKET_ROWS:
+                    del bucket[0]
                 bucket.append(row)
 
     def _grow(self) -> None:
@@ -133,15 +144,19 @@ class StoryIndex:
         """The story of the most similar indexed article within the window, if similar enough."""
         if not signature or len(signature) != BYTES:
             return None
-        candidates: set[int] = set()
-        for band in banded if banded is not None else bands(signature):
+        banded = banded if banded is not None else bands(signature)
+        shared: dict[int, int] = {}  # row -> bands it shares with this signature
+        for band in banded:
             bucket = self._buckets.get(band)
             if bucket is None:
                 continue
             if isinstance(bucket, int):
-                candidates.add(bucket)
-            elif len(bucket) <= self.COMMON_BAND:
-                candidates.update(bucket)
+                shared[bucket] = shared.get(bucket, 0) + 1
+            else:
+                for row in bucket:
+                    shared[row] = shared.get(row, 0) + 1
+        need = self.SHARED_BANDS if len(banded) == BINS // 2 else 1
+        candidates = [row for row, count in shared.items() if count >= need]
         if not candidates:
             return None
         rows = np.fromiter(candidates, dtype=np.int64, count=len(candidates))

@@ -183,6 +183,33 @@ def test_copies_in_three_outlets_are_one_story_that_knows_its_first_outlet(
     assert db.execute("select count(*) from stories").fetchone()[0] == 1  # the others dropped
 
 
+def test_a_wire_story_in_forty_outlets_is_one_story() -> None:
+    """More copies than a band keeps (BUCKET_ROWS), word for word or edited, find their story."""
+    index = StoryIndex()
+    copies = [WIRE] * 30 + [WIRE_EDITED] * 10
+    found = []
+    for n, signature in enumerate(signatures(copies)):
+        story_id = index.find(signature, n, iso(NOW))
+        found.append(story_id)
+        index.add(n, 0 if story_id is None else story_id, n, iso(NOW), signature)
+    assert found == [None] + [0] * 39
+
+
+def test_a_candidate_shares_two_bands_unless_one_half_is_empty() -> None:
+    index = StoryIndex()
+    (signature,) = signatures([WIRE])
+    index.add(1, 1, 1, iso(NOW), signature)
+    one_band = bytearray(signatures([SAME_TOPIC])[0])
+    one_band[:8] = signature[:8]  # the first title band, alone
+    assert similarity(bytes(one_band), signature) < 0.2
+    assert index.find(bytes(one_band), 2, iso(NOW)) is None
+    two_bands = bytearray(one_band)
+    two_bands[8:16] = signature[8:16]
+    index.settings = StorySettings(similarity=0.0)  # any candidate at all is a match
+    assert index.find(bytes(two_bands), 2, iso(NOW)) == 1
+    assert index.find(bytes(one_band), 2, iso(NOW)) is None  # still not a candidate
+
+
 def test_different_stories_on_one_topic_stay_apart(db: sqlite_utils.Database) -> None:
     index = StoryIndex()
     one = store(db, 1, index, [("a", WIRE, NOW), ("k", KO, NOW), ("z", ZH, NOW)])
