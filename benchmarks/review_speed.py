@@ -61,6 +61,7 @@ from review_corpus import (
 )
 
 import storage
+from storage.search import fts_query
 
 SIZE = (80, 24)
 TARGET_OPEN_S = 1.0
@@ -122,7 +123,7 @@ def search_stories(db: Any, word: str) -> list[Any]:
 def search_sql(word: str) -> tuple[str, str, list[str]]:
     if len(word) >= 3:
         sql = "select count(*) from articles_fts where articles_fts match ?"
-        return f"count articles_fts MATCH {word!r} (trigram)", sql, [f'"{word}"']
+        return f"count articles_fts MATCH {word!r} (trigrams)", sql, [fts_query([word])]
     sql = "select count(*) from articles where title like ? or summary like ?"
     name = f"count articles LIKE {word!r} (under 3 characters: a full scan)"
     return name, sql, [f"%{word}%"] * 2

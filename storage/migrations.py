@@ -286,6 +286,33 @@ def m012_create_search_index(db: sqlite_utils.Database) -> None:
         " indexed_id INTEGER NOT NULL)"
     )
     db.execute("INSERT INTO search_state (id, indexed_id) VALUES (1, 0)")
+    _search_index_triggers(db)
+    db.execute(
+        "INSERT INTO articles_fts(rowid, title, summary) SELECT id, title, summary FROM articles"
+    )
+    db.execute("UPDATE search_state SET indexed_id = (SELECT coalesce(max(id), 0) FROM articles)")
+
+
+@MIGRATIONS()
+def m013_search_index_without_positions(db: sqlite_utils.Database) -> None:
+    # The trigram index without positions (detail=none): indexing costs half as much and the
+    # file is smaller; searches check each candidate for the words (storage.search).
+    for trigger in ("articles_fts_delete", "articles_fts_update"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, summary, content='articles',"
+        " content_rowid='id', tokenize='trigram', detail=none)"
+    )
+    db.execute(
+        "INSERT INTO articles_fts(rowid, title, summary) SELECT id, title, summary FROM articles"
+        " WHERE id <= (SELECT indexed_id FROM search_state WHERE id = 1)"
+    )
+    _search_index_triggers(db)
+
+
+def _search_index_triggers(db: sqlite_utils.Database) -> None:
+    """Keep indexed rows (ids up to search_state.indexed_id) in step when articles change."""
     indexed = "old.id <= (SELECT indexed_id FROM search_state WHERE id = 1)"
     db.execute(
         f"CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles WHEN {indexed} BEGIN"
@@ -300,7 +327,3 @@ def m012_create_search_index(db: sqlite_utils.Database) -> None:
         " INSERT INTO articles_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary);"
         " END"
     )
-    db.execute(
-        "INSERT INTO articles_fts(rowid, title, summary) SELECT id, title, summary FROM articles"
-    )
-    db.execute("UPDATE search_state SET indexed_id = (SELECT coalesce(max(id), 0) FROM articles)")

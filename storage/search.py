@@ -1,5 +1,9 @@
 """Searching the whole archive, as story queue rows.
 
+The index (m013) keeps no positions (FTS5 `detail=none`: half the cost of indexing, a smaller
+file), so it answers "which articles hold every trigram of these words", and each candidate
+is then checked for the words themselves.
+
 Words of three characters or more are looked up in the trigram FTS5 index (m012), which finds
 Korean, Chinese and Japanese words without word boundaries; shorter words (탈북, 脱北, UN) and
 the articles stored since the index last caught up (storage.search_index) are found by a
@@ -34,7 +38,7 @@ def search_stories(
         story_ids = _substring_matches(db, words, 0, limit)
     else:
         story_ids = _substring_matches(db, words, indexed_up_to(db), limit)
-        story_ids += _index_matches(db, indexed, [w for w in words if w not in indexed], limit)
+        story_ids += _index_matches(db, words, limit)
     unique = list(dict.fromkeys(i for i in story_ids if i is not None))
     return story_rows(db, unique[:limit])
 
@@ -51,23 +55,41 @@ def _substring_matches(
     return [row[0] for row in db.execute(sql, [after_id, *params, int(limit)]).fetchall()]
 
 
-def _index_matches(
-    db: sqlite_utils.Database, indexed: list[str], short: list[str], limit: int
-) -> list[int]:
+def _index_matches(db: sqlite_utils.Database, words: list[str], limit: int) -> list[int]:
     """Stories of the indexed articles holding every word, best match first."""
-    where, params = _likes(short)
+    where, params = _likes(words)
     sql = f"""
         select a.story_id from articles_fts join articles a on a.id = articles_fts.rowid
         where articles_fts match ? and {where}
         group by a.story_id order by min(articles_fts.rank), a.story_id limit ?
     """
-    rows = db.execute(sql, [fts_phrases(indexed), *params, int(limit)]).fetchall()
+    rows = db.execute(sql, [fts_query(words), *params, int(limit)]).fetchall()
     return [row[0] for row in rows]
 
 
-def fts_phrases(words: list[str]) -> str:
-    """An FTS5 query matching every word as a literal string: '"a""b" "c"'."""
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+def indexed_articles(db: sqlite_utils.Database, query: str) -> list[int]:
+    """Ids of the indexed articles holding every word of `query`, in id order: what the
+    index answers, for tests and benchmarks."""
+    words = query.split()
+    if not any(len(word) >= MIN_INDEXED for word in words):
+        return []
+    where, params = _likes(words)
+    sql = f"""
+        select a.id from articles_fts join articles a on a.id = articles_fts.rowid
+        where articles_fts match ? and {where} order by a.id
+    """
+    return [row[0] for row in db.execute(sql, [fts_query(words), *params]).fetchall()]
+
+
+def fts_query(words: list[str]) -> str:
+    """An FTS5 query for the rows holding every trigram of every word of three characters or
+    more, each trigram a quoted string ('"def" "efe" ...'): the user's text is never syntax."""
+    grams = dict.fromkeys(
+        word[start : start + MIN_INDEXED]
+        for word in words
+        for start in range(len(word) - MIN_INDEXED + 1)
+    )
+    return " ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
 
 
 def _likes(words: list[str]) -> tuple[str, list[str]]:

@@ -124,3 +124,34 @@ def test_articles_stored_after_the_index_caught_up_are_found_first(db) -> None:
     assert storage.pending_count(db) == 1
     first, *rest = search(db, "脱北者")
     assert first == newer[1] and sorted(rest) == sorted([ARCHIVE["zh"][1], ARCHIVE["ja"][1]])
+
+
+def test_upgrade_rebuilds_the_index_without_positions_and_keeps_what_was_indexed(
+    tmp_path: Path,
+) -> None:
+    import sqlite_utils
+
+    from storage.migrations import MIGRATIONS
+    from storage.search import indexed_articles
+    from storage.search_index import index_pending
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS.apply(old, stop_before="m013_search_index_without_positions")
+    old["feeds"].insert({"id": 1, "name": "old", "url": "https://old.test/rss"})
+    for n, title in enumerate(("Defectors reach Seoul", "탈북민 단둥으로 이송", "Late item"), 1):
+        old["articles"].insert(
+            {"id": n, "feed_id": 1, "title": title, "fetched": NOW, "content_hash": str(n)}
+        )
+        if n == 2:
+            index_pending(old)  # the first two indexed under m012
+    old.close()
+    db = storage.open_db(path)
+    (sql,) = db.execute("select sql from sqlite_master where name = 'articles_fts'").fetchone()
+    assert "detail=none" in sql
+    assert indexed_articles(db, "defectors") == [1]
+    assert indexed_articles(db, "단둥으로") == [2]
+    assert indexed_articles(db, "Late") == []  # was not indexed; the next batch takes it
+    assert index_pending(db) == 1 and indexed_articles(db, "Late item") == [3]
+    db.execute("update articles set title = 'Moved to Dandong' where id = 1")  # triggers
+    assert indexed_articles(db, "defectors") == [] and indexed_articles(db, "Dandong") == [1]

@@ -82,13 +82,14 @@ def test_wal_busy_timeout_and_named_migrations(db) -> None:
         "m010_create_alerts",
         "m011_create_stories",
         "m012_create_search_index",
+        "m013_search_index_without_positions",
     ]
 
 
 def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
     storage.open_db(tmp_path / "x.db").close()
     again = storage.open_db(tmp_path / "x.db")
-    assert len(storage.applied_migrations(again)) == 12
+    assert len(storage.applied_migrations(again)) == 13
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from monitor.runner import run_once
 from monitor.similarity import BYTES, signatures, similarity
 from monitor.stories import StoryIndex, StorySettings
 from storage.migrations import MIGRATIONS
+from storage.search import indexed_articles
 from tests.conftest import write_config
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -292,8 +293,7 @@ def test_migration_gives_existing_articles_a_story_each_and_keeps_their_verdicts
     assert db.execute("select count(*) from stories").fetchone()[0] == 2
     assert storage.latest_review(db, 2)["verdict"] == "relevant"
     assert storage.latest_review(db, 1) is None
-    found = db.execute("select rowid from articles_fts where articles_fts match 't1'").fetchall()
-    assert found == []  # trigram: three characters at least
+    assert indexed_articles(db, "t1") == []  # trigram: three characters at least
     assert db.execute("select count(*) from articles_fts").fetchone()[0] == 2
 
 
@@ -349,9 +349,8 @@ def test_search_index_catches_up_in_batches_and_follows_changes(
 ) -> None:
     from storage.search_index import index_pending, indexed_up_to, pending_count
 
-    def found(word: str) -> list[int]:
-        sql = "select rowid from articles_fts where articles_fts match ? order by rowid"
-        return [row[0] for row in db.execute(sql, [f'"{word}"']).fetchall()]
+    def found(words: str) -> list[int]:
+        return indexed_articles(db, words)
 
     ids = store(db, 1, StoryIndex(), [("a", WIRE, NOW), ("k", KO, NOW), ("z", ZH, NOW)])
     assert pending_count(db) == 3 and found("Dandong") == []  # not indexed yet
