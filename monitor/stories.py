@@ -10,6 +10,7 @@ and kept up to date as articles are stored.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,17 +42,19 @@ class StoryIndex:
     (stock phrases of one outlet, templated headlines, a wire story carried by a hundred
     outlets) proposes a bounded number of candidates, and the recent ones, which are those
     inside the window. (Dropping such bands altogether, as a search engine drops stop words,
-    split a story once more than that many outlets carried it word for word.) Two bins a
-    band, 16 bands a half: halves 50% alike share a band 99% of the time.
+    split a story once more than that many outlets carried it word for word, and missed 5%
+    of the feed farm's joins.) On 45,000 farm items 8 rows a band find 99.7% of the joins
+    16 would, at 62 instead of 72 us an item. Two bins a band, 16 bands a half: halves 50%
+    alike share a band 99% of the time.
 
     A candidate must share `SHARED_BANDS` bands when both halves have text (one when only
     the title or only the summary does): unrelated items in one language share the odd band
     through common words, and two texts 50% alike in both halves share two of the 32 bands
     99.9% of the time. On 27,000 items of the feed farm that compares 7 times fewer
-    candidates than one band would, with the same joins.
+    candidates than one shared band would, with the same joins.
     """
 
-    BUCKET_ROWS = 16
+    BUCKET_ROWS = 8
     SHARED_BANDS = 2
 
     def __init__(self, settings: StorySettings | None = None) -> None:
@@ -145,16 +148,17 @@ class StoryIndex:
         if not signature or len(signature) != BYTES:
             return None
         banded = banded if banded is not None else bands(signature)
-        shared: dict[int, int] = {}  # row -> bands it shares with this signature
+        buckets = self._buckets
+        proposed: list[int] = []  # rows, once for every band they share with this signature
         for band in banded:
-            bucket = self._buckets.get(band)
+            bucket = buckets.get(band)
             if bucket is None:
                 continue
             if isinstance(bucket, int):
-                shared[bucket] = shared.get(bucket, 0) + 1
+                proposed.append(bucket)
             else:
-                for row in bucket:
-                    shared[row] = shared.get(row, 0) + 1
+                proposed.extend(bucket)
+        shared = Counter(proposed)
         need = self.SHARED_BANDS if len(banded) == BINS // 2 else 1
         candidates = [row for row, count in shared.items() if count >= need]
         if not candidates:
