@@ -31,6 +31,7 @@ from classifiers.errors import ModelError
 from monitor.classify import classify, score_rows
 from monitor.errors import FetchError, ParseError
 from monitor.fetcher import FetchLimits, FetchResult, fetch, make_client
+from monitor.group_commit import GroupCommit
 from monitor.normalise import iso
 from monitor.parser import with_charset
 from monitor.politeness import HostGate
@@ -127,7 +128,8 @@ class _Poll:
 
 
 class Refresher:
-    """Polls feeds with one HTTP client, writing each feed's poll in one transaction."""
+    """Polls feeds with one HTTP client. Each poll is written in one transaction, shared
+    with the polls that finished meanwhile (monitor.group_commit)."""
 
     def __init__(
         self,
@@ -160,6 +162,7 @@ class Refresher:
         )
         self._client: httpx.AsyncClient | None = None
         self._db_thread: ThreadPoolExecutor | None = None
+        self._writes = GroupCommit(db, self.on_db, on_rollback=self.stories.reset)
 
     async def __aenter__(self) -> Refresher:
         self._client = make_client(self.limits, self.politeness.per_host)
@@ -167,6 +170,7 @@ class Refresher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self._writes.flush()
         if self._client is not None:
             await self._client.aclose()
         if self._db_thread is not None:  # lets a write already under way finish
@@ -196,8 +200,8 @@ class Refresher:
             poll = _Poll(feed, self.clock(), time.monotonic())
             error = await self._fetch_and_parse(poll)
             if error:
-                return await self.on_db(self._store_failure, poll, error)
-            return await self.on_db(self._store_success, poll)
+                return await self._writes.write(self._store_failure, poll, error)
+            return await self._writes.write(self._store_success, poll)
         finally:
             self.in_flight.discard(feed.id)
 
