@@ -1,18 +1,21 @@
 """The articles and sightings tables: one row per article however many feeds carry it.
 
-Each new article starts a story of its own (in one statement per poll); the grouping step
-may move it into another."""
+A poll's new articles are written with their classifications and a story each (the grouping
+step may move them into another) in one statement per table: their ids are taken in the
+transaction, so no row has to be updated after it is written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
-from storage.records import ArticleIn
-from storage.stories import refresh_stories, start_stories, stories_of
+from storage.classifications import COLUMNS as CLASSIFICATION_COLUMNS
+from storage.classifications import classification_row
+from storage.records import ArticleIn, ClassificationIn
+from storage.stories import refresh_stories, stories_of
 
 
 @dataclass(frozen=True)
@@ -100,22 +103,32 @@ def store_articles(
     articles: Sequence[ArticleIn],
     now: str,
     matches: Matches | None = None,
+    scores: Mapping[str, ClassificationIn] | None = None,
+    model_version: str | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Insert new articles, update changed ones, record sightings. Call inside a transaction.
 
     Returns ({key: article_id} of new articles, {key: article_id} of changed ones). Reviews
     are never touched: an article seen again keeps its id and so its verdict. `matches`, from
-    find_matches just before in the same thread, saves looking the articles up again.
+    find_matches just before in the same thread, saves looking the articles up again. New
+    articles with a classification in `scores` (by article key, from `model_version`) are
+    stored with it; changed ones are left for the caller to classify.
     """
     new: dict[str, int] = {}
     changed: dict[str, int] = {}
+    fresh: list[ArticleIn] = []  # new articles, in the order of `new`
     inserted: dict[str, int] = {}  # canonical URL -> id, of articles inserted by this call
     carried: set[int] = set()  # stored articles this feed now carries too: one outlet more
     sightings: list[tuple[int, str, int, str]] = []
+    next_id = _next_id(db, "articles")
     for article in articles:
+        if article.key in new:  # the same item twice in one response: stored once
+            continue
         match = _match(db, feed_id, article, matches, inserted)
         if match is None:
-            new[article.key] = _insert(db, feed_id, article, now)
+            new[article.key] = next_id
+            fresh.append(article)
+            next_id += 1
             if article.canonical_url:
                 inserted.setdefault(article.canonical_url, new[article.key])
         elif match.same_feed and match.content_hash != article.content_hash:
@@ -126,15 +139,76 @@ def store_articles(
             sightings.append((feed_id, article.key, article_id, now))
             if match is not None:
                 carried.add(article_id)
+    if fresh:
+        _insert_new(db, feed_id, fresh, list(new.values()), now, scores or {}, model_version)
     db.conn.executemany(
         "insert or ignore into sightings (feed_id, key, article_id, first_seen)"
         " values (?, ?, ?, ?)",
         sightings,
     )
-    start_stories(db, new.values(), now)
     if carried:
         refresh_stories(db, stories_of(db, carried).values())
     return new, changed
+
+
+def _next_id(db: sqlite_utils.Database, table: str) -> int:
+    return int(db.execute(f"select coalesce(max(id), 0) + 1 from {table}").fetchone()[0])
+
+
+_ARTICLE_COLUMNS = (
+    "id, feed_id, guid, url, canonical_url, title, summary, published, fetched, updated,"
+    " language, content_hash, signature, classification_id, story_id"
+)
+_STORY_COLUMNS = (
+    "id, first_article_id, first_feed_id, first_time, articles, outlets, best_article_id,"
+    " score, flagged, margin, created, last_joined"
+)
+
+
+def _insert_new(
+    db: sqlite_utils.Database,
+    feed_id: int,
+    articles: Sequence[ArticleIn],
+    ids: Sequence[int],
+    now: str,
+    scores: Mapping[str, ClassificationIn],
+    model_version: str | None,
+) -> None:
+    """The new articles, each with its classification (if scored) and a story of its own."""
+    class_id = _next_id(db, "classifications")
+    story_id = _next_id(db, "stories")
+    article_rows, class_rows, story_rows = [], [], []
+    for article, article_id in zip(articles, ids, strict=True):
+        result = scores.get(article.key) if model_version else None
+        if result is not None:
+            class_rows.append(
+                (class_id, *classification_row(article_id, model_version or "", result, now))
+            )
+        article_rows.append(
+            (
+                article_id, feed_id, article.guid, article.url, article.canonical_url,
+                article.title, article.summary, article.published, now, now, article.language,
+                article.content_hash, article.signature,
+                class_id if result else None, story_id,
+            )
+        )  # fmt: skip
+        story_rows.append(
+            (
+                story_id, article_id, feed_id, article.published or now, 1, 1, article_id,
+                max(result.scores.values(), default=0.0) if result else None,
+                int(result.flagged) if result else 0, result.margin if result else None, now, now,
+            )
+        )  # fmt: skip
+        class_id += 1 if result else 0
+        story_id += 1
+    marks = ", ".join("?" * len(article_rows[0]))
+    db.conn.executemany(f"insert into articles ({_ARTICLE_COLUMNS}) values ({marks})", article_rows)
+    if class_rows:
+        columns = ", ".join(("id", *CLASSIFICATION_COLUMNS))
+        marks = ", ".join("?" * len(class_rows[0]))
+        db.conn.executemany(f"insert into classifications ({columns}) values ({marks})", class_rows)
+    marks = ", ".join("?" * len(story_rows[0]))
+    db.conn.executemany(f"insert into stories ({_STORY_COLUMNS}) values ({marks})", story_rows)
 
 
 def _match(
@@ -145,36 +219,12 @@ def _match(
     inserted: dict[str, int],
 ) -> Match | None:
     if matches is None or article.key not in matches:
-        return find_existing(db, feed_id, article)
-    match = matches[article.key]
+        match = find_existing(db, feed_id, article)
+    else:
+        match = matches[article.key]
     if match is None and article.canonical_url in inserted:  # an earlier item of this poll
         return Match(inserted[article.canonical_url], False, "")
     return match
-
-
-def _insert(db: sqlite_utils.Database, feed_id: int, article: ArticleIn, now: str) -> int:
-    cursor = db.execute(
-        "insert into articles (feed_id, guid, url, canonical_url, title, summary, published,"
-        " fetched, updated, language, content_hash, signature)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            feed_id,
-            article.guid,
-            article.url,
-            article.canonical_url,
-            article.title,
-            article.summary,
-            article.published,
-            now,
-            now,
-            article.language,
-            article.content_hash,
-            article.signature,
-        ],
-    )
-    article_id = cursor.lastrowid
-    assert article_id is not None
-    return article_id
 
 
 def _update_content(

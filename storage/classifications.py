@@ -8,9 +8,32 @@ from collections.abc import Mapping, Sequence
 import sqlite_utils
 
 from storage.records import ClassificationIn
-from storage.stories import refresh_stories, score_story
+from storage.stories import refresh_stories
 
 SCORED_LABELS = ("defectors", "repatriation", "border")
+
+
+COLUMNS = (
+    "article_id", "model_version", "score", "labels", "flagged", "classified_at", "why",
+    "margin", *(f"score_{label}" for label in SCORED_LABELS),
+)  # fmt: skip
+
+
+def classification_row(
+    article_id: int, model_version: str, result: ClassificationIn, now: str
+) -> tuple[object, ...]:
+    """The values of a classifications row for `result`, in the order of COLUMNS."""
+    return (
+        article_id,
+        model_version,
+        max(result.scores.values(), default=0.0),
+        json.dumps(list(result.labels)),
+        int(result.flagged),
+        now,
+        _why_json(result.why),
+        result.margin,
+        *(float(result.scores.get(label, 0.0)) for label in SCORED_LABELS),
+    )
 
 
 def save_classification(
@@ -19,41 +42,24 @@ def save_classification(
     model_version: str,
     result: ClassificationIn,
     now: str,
-    *,
-    new_article: bool = False,
 ) -> int:
-    """Store (or replace) this model version's verdict and make it the article's current one.
-    `new_article`: the article was inserted in this transaction, so it has nothing to replace."""
-    row = {
-        "article_id": article_id,
-        "model_version": model_version,
-        "score": max(result.scores.values(), default=0.0),
-        "labels": json.dumps(list(result.labels)),
-        "flagged": int(result.flagged),
-        "classified_at": now,
-        "why": _why_json(result.why),
-        "margin": result.margin,
-    }
-    for label in SCORED_LABELS:
-        row[f"score_{label}"] = float(result.scores.get(label, 0.0))
-    if not new_article:
-        db.execute(
-            "delete from classifications where article_id = ? and model_version = ?",
-            [article_id, model_version],
-        )
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
+    """Store (or replace) this model version's verdict, make it the article's current one and
+    recompute its story's scores. (Articles stored by a poll get theirs with the article:
+    storage.articles.)"""
+    db.execute(
+        "delete from classifications where article_id = ? and model_version = ?",
+        [article_id, model_version],
+    )
+    marks = ", ".join("?" * len(COLUMNS))
     cursor = db.execute(
-        f"insert into classifications ({columns}) values ({marks})", list(row.values())
+        f"insert into classifications ({', '.join(COLUMNS)}) values ({marks})",
+        classification_row(article_id, model_version, result, now),
     )
     class_id = cursor.lastrowid
     db.execute("update articles set classification_id = ? where id = ?", [class_id, article_id])
-    if new_article:
-        score_story(db, article_id, row["score"], result.flagged, result.margin)
-    else:
-        story = db.execute("select story_id from articles where id = ?", [article_id]).fetchone()
-        if story and story[0] is not None:
-            refresh_stories(db, [story[0]])
+    story = db.execute("select story_id from articles where id = ?", [article_id]).fetchone()
+    if story and story[0] is not None:
+        refresh_stories(db, [story[0]])
     assert class_id is not None
     return class_id
 

@@ -57,14 +57,13 @@ def save_poll(
     """
     scores = scores or {}
     with db.atomic():
-        new, changed = store_articles(db, poll.feed_id, articles, poll.started, matches)
-        if model_version:
-            for key, article_id in {**new, **changed}.items():
+        new, changed = store_articles(
+            db, poll.feed_id, articles, poll.started, matches, scores, model_version
+        )
+        if model_version:  # new articles were stored with theirs
+            for key, article_id in changed.items():
                 if key in scores:
-                    save_classification(
-                        db, article_id, model_version, scores[key], poll.started,
-                        new_article=key in new,
-                    )  # fmt: skip
+                    save_classification(db, article_id, model_version, scores[key], poll.started)
         mark_updated(db, changed.values(), poll.started)
         _update_feed(db, poll)
         db["polls"].insert(

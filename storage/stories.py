@@ -1,6 +1,6 @@
 """The stories table: near-duplicate articles across outlets, grouped into one story each.
 
-Every article is stored with a story of its own (`start_stories`, called by store_articles);
+Every article is stored with a story of its own (by storage.articles.store_articles);
 the grouping step then moves a new article into the story it repeats (`join_story`). Review
 state lives on the story: a verdict applies to every article in it. A story's summary columns
 (first outlet and time, articles, outlets, best score) are recomputed from its articles
@@ -15,24 +15,6 @@ from typing import Any
 import sqlite_utils
 
 _SORT_TIME = "coalesce(a.published, a.fetched)"
-
-
-def start_stories(db: sqlite_utils.Database, article_ids: Iterable[int], now: str) -> None:
-    """A new story for each of `article_ids` (articles just inserted), holding only it."""
-    for chunk in chunks(list(article_ids)):
-        marks = ", ".join("?" * len(chunk))
-        db.execute(
-            "insert into stories (first_article_id, first_feed_id, first_time, articles,"
-            " outlets, best_article_id, flagged, created, last_joined)"
-            f" select a.id, a.feed_id, {_SORT_TIME}, 1, 1, a.id, 0, ?, ?"
-            f" from articles a where a.id in ({marks}) order by a.id",
-            [now, now, *chunk],
-        )
-        db.execute(
-            "update articles set story_id = (select s.id from stories s"
-            f" where s.first_article_id = articles.id) where id in ({marks})",
-            chunk,
-        )
 
 
 def chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
@@ -142,18 +124,6 @@ def refresh_stories(db: sqlite_utils.Database, story_ids: Iterable[int] | None =
         from summary where summary.story_id = stories.id
         """,
         [*(ids or []), *(ids or [])],
-    )
-
-
-def score_story(
-    db: sqlite_utils.Database, article_id: int, score: float, flagged: bool, margin: float | None
-) -> None:
-    """A newly stored article's first classification: its own story takes its scores (the
-    cheap path for a story of one article; `refresh_stories` covers the rest)."""
-    db.execute(
-        "update stories set score = ?, flagged = ?, margin = ?, best_article_id = ?"
-        " where id = (select story_id from articles where id = ?) and articles = 1",
-        [score, int(flagged), margin, article_id, article_id],
     )
 
 
