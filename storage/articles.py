@@ -180,26 +180,28 @@ def _insert_new(
     article_rows, class_rows, story_rows = [], [], []
     for article, article_id in zip(articles, ids, strict=True):
         result = scores.get(article.key) if model_version else None
+        score = margin = current = None
+        flagged = 0
         if result is not None:
-            class_rows.append(
-                (class_id, *classification_row(article_id, model_version or "", result, now))
-            )
+            current = class_id
+            values = classification_row(article_id, model_version or "", result, now)
+            class_rows.append((class_id, *values))
+            score, flagged = max(result.scores.values(), default=0.0), int(result.flagged)
+            margin = result.margin
+            class_id += 1
         article_rows.append(
             (
                 article_id, feed_id, article.guid, article.url, article.canonical_url,
                 article.title, article.summary, article.published, now, now, article.language,
-                article.content_hash, article.signature,
-                class_id if result else None, story_id,
+                article.content_hash, article.signature, current, story_id,
             )
         )  # fmt: skip
         story_rows.append(
             (
                 story_id, article_id, feed_id, article.published or now, 1, 1, article_id,
-                max(result.scores.values(), default=0.0) if result else None,
-                int(result.flagged) if result else 0, result.margin if result else None, now, now,
+                score, flagged, margin, now, now,
             )
         )  # fmt: skip
-        class_id += 1 if result else 0
         story_id += 1
     marks = ", ".join("?" * len(article_rows[0]))
     db.conn.executemany(f"insert into articles ({_ARTICLE_COLUMNS}) values ({marks})", article_rows)
