@@ -2,8 +2,8 @@
 
 Scoring: the model trained on the seed corpus is saved and loaded as the daemon's parse workers
 load it (no scikit-learn), then scores the feed farm's English stories (HTML reduced to text,
-about 300 characters) and the seed corpus's Korean, Chinese and Japanese items, in batches of
-45 (one feed) and of 1,000. Retraining: `classifiers.train` (cross-validation, calibration,
+about 470 characters of its default text) and the seed corpus's Korean, Chinese and Japanese
+items, in batches of 45 (one feed) and of 1,000. Retraining: `classifiers.train` (cross-validation, calibration,
 thresholds and the final fit) on 5,000 examples, the seed corpus plus farm stories labelled by
 the keyword baseline (silver labels: only the timing matters here).
 
