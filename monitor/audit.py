@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import sqlite_utils
@@ -46,9 +46,9 @@ def sample_size(unflagged: int, available: int, share: float, count: int | None)
     return max(0, min(wanted, available))
 
 
-def audit_week(window_start: datetime, window_end: datetime) -> str:
-    """The ISO week most of the window falls in: the week of its midpoint."""
-    return week_label(window_start + (window_end - window_start) / 2)
+def audit_week(window_start: datetime, window_end: datetime, tz: tzinfo = UTC) -> str:
+    """The ISO week, in `tz`, most of the window falls in: the week of its midpoint."""
+    return week_label(window_start + (window_end - window_start) / 2, tz)
 
 
 def draw_audit(
@@ -58,10 +58,11 @@ def draw_audit(
     share: float = DEFAULT_SHARE,
     count: int | None = None,
     seed: int | None = None,
+    tz: tzinfo = UTC,
 ) -> AuditDraw:
     """Draw unflagged articles from the 7 days before `now` and mark them for review. The same
     seed on the same database draws the same articles; without one, a seed is chosen and kept
-    with the audit."""
+    with the audit. The audit's week is an ISO week in `tz`, as the digest's are."""
     start, end = now - WINDOW, now
     population = storage.audit_population(db, iso(start), iso(end))
     available = [article_id for article_id, sampled in population if not sampled]
@@ -69,7 +70,7 @@ def draw_audit(
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     chosen = tuple(sorted(random.Random(seed).sample(available, size)))
-    week = audit_week(start, end)
+    week = audit_week(start, end, tz)
     if chosen:
         storage.record_audit(
             db,

@@ -503,12 +503,14 @@ def audit(
     from monitor.audit import draw_audit, format_draw, missed_estimates
     from monitor.pipeline import utc_now
     from monitor.report import format_estimates
+    from monitor.weeks import zone
 
     db = ctx.open_db()
     if estimate:
         click.echo(format_estimates(missed_estimates(db), fmt))
         return
-    draw = draw_audit(db, utc_now(), share=share, count=count, seed=seed)
+    tz = zone(ctx.timezone)
+    draw = draw_audit(db, utc_now(), share=share, count=count, seed=seed, tz=tz)
     click.echo(format_draw(draw), err=True)
 
 

@@ -249,3 +249,18 @@ def test_review_audit_shows_the_samples_and_stores_verdicts(tmp_path: Path) -> N
             db.close()
 
     asyncio.run(main())
+
+
+def test_the_audit_week_is_counted_in_the_configured_time_zone(tmp_path: Path) -> None:
+    from monitor.weeks import zone
+
+    sunday_evening = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 05:00 in Seoul
+    window = (sunday_evening - timedelta(days=3.5), sunday_evening + timedelta(days=3.5))
+    assert audit_week(*window) == "2026-W48"
+    assert audit_week(*window, zone("Asia/Seoul")) == "2026-W49"
+    path = tmp_path / "a.db"
+    build(path, window[1], unflagged=100)
+    db = storage.open_db(path)
+    draw = draw_audit(db, window[1], seed=1, tz=zone("Asia/Seoul"))
+    assert draw.week == "2026-W49"
+    assert db.execute("select distinct week from audit_samples").fetchall() == [("2026-W49",)]
