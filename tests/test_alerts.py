@@ -22,7 +22,8 @@ import storage
 from monitor.alerts import SmtpChannel, deliver_due, inline
 from monitor.config import Alerts, ConfigError, parse_config
 from monitor.demo.server import FeedServer
-from storage import ArticleIn, ClassificationIn, FeedSpec, PollRecord
+from storage import ClassificationIn, FeedSpec, PollRecord
+from tests.builders import article
 from tests.conftest import write_config
 from tests.test_cli import invoke
 
@@ -128,15 +129,11 @@ def add_article(
 ) -> int:
     feed_id = storage.get_feed(db, "Daily NK").id
     poll = PollRecord(feed_id, iso(fetched), 200, iso(fetched + timedelta(hours=1)), 3, True)
-    item = ArticleIn(
-        key=key,
-        guid=key,
+    item = article(
+        key,
+        title,
         url=f"https://n.example/{key}",
-        canonical_url=f"https://n.example/{key}",
-        title=title,
-        summary="",
         published="2026-11-28T23:00:00Z",
-        language="en",
         content_hash=f"{key}|{title}",
     )
     scores = {"repatriation": score, "border": 0.5, "defectors": 0.2}

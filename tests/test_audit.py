@@ -26,6 +26,7 @@ from monitor.audit import (
 from monitor.cli import cli
 from monitor.normalise import iso
 from monitor.tui.app import ReviewApp
+from tests.builders import article
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 UNFLAGGED = storage.ClassificationIn({"defectors": 0.05, "border": 0.1}, (), False, margin=-0.4)
@@ -44,9 +45,7 @@ def build(path: Path, now: datetime, unflagged: int, *, flagged: int = 5, old: i
         key = f"{kind}{i}"
         published = now - timedelta(seconds=before + 1 + (i * 7919) % (6 * 86400))
         articles.append(
-            storage.ArticleIn(
-                key, key, None, None, f"{kind} story {i}", "", iso(published), "en", key
-            )
+            article(key, f"{kind} story {i}", url=None, published=iso(published), content_hash=key)
         )
         scores[key] = result
     poll = storage.PollRecord(1, iso(now), 200, iso(now), 1, True)

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 import storage
 from monitor.cli import cli
 from monitor.demo.server import FeedServer
+from tests.builders import article
 from tests.conftest import write_config
 
 
@@ -114,13 +115,10 @@ def test_label_removes_from_queue_and_digest_shows_verdict(polled: Path) -> None
 def test_digest_exact_bytes(tmp_path: Path) -> None:
     db = storage.open_db(tmp_path / "d.db")
     storage.sync_feeds(db, [storage.FeedSpec("Wire, Inc.", "https://w.example/rss", 1800)], "x")
-    article = storage.ArticleIn(
-        key="k1",
-        guid="k1",
+    item = article(
+        "k1",
+        '탈북민 "13명" =체포',
         url="https://w.example/a?id=1",
-        canonical_url="https://w.example/a?id=1",
-        title='탈북민 "13명" =체포',
-        summary="",
         published="2026-11-24T03:00:00Z",
         language="ko",
         content_hash="h",
@@ -131,7 +129,7 @@ def test_digest_exact_bytes(tmp_path: Path) -> None:
             {"defectors": 0.91, "repatriation": 0.8}, ("defectors", "repatriation"), True
         )
     }
-    storage.save_poll(db, poll, [article], scores, "v1")
+    storage.save_poll(db, poll, [item], scores, "v1")
     storage.add_review(db, 1, "relevant", "2026-11-25T00:00:00Z", note="line one\nline two")
     out = tmp_path / "w48.csv"
     result = CliRunner().invoke(

@@ -30,6 +30,7 @@ from monitor.scheduled_digest import catch_up, last_due, write_last_week
 from monitor.summary import sparkline
 from monitor.text import one_line
 from monitor.weeks import parse_week
+from tests import builders
 
 NOW = "2026-11-28T09:00:00Z"
 FEEDS = ("Wire, Inc.", "연합 Yonhap", "新华 Xinhua")
@@ -45,10 +46,7 @@ UNFLAGGED = flag(score=0.05, flagged=False)
 
 
 def article(key: str, title: str, published: str | None, **extra: Any) -> storage.ArticleIn:
-    url = extra.pop("url", f"https://news.test/{key}")
-    return storage.ArticleIn(
-        key, key, url, url, title, extra.pop("summary", ""), published, "en", f"h-{key}", **extra
-    )
+    return builders.article(key, title, published=published, content_hash=f"h-{key}", **extra)
 
 
 class Newsroom:

@@ -20,6 +20,7 @@ from monitor.cli import cli
 from monitor.models import load_current
 from monitor.tui.app import HIGHLIGHT, ReviewApp
 from monitor.why import format_why, searchable, short_why, term_spans, tidy_terms
+from tests.builders import article
 from tests.test_tui import frame_as_sent
 
 NOW = "2026-11-26T08:00:00Z"
@@ -46,13 +47,11 @@ def store(path: Path, model, items: list[tuple[str, str, str]]) -> list[int]:
     db = storage.open_db(path)
     storage.sync_feeds(db, [storage.FeedSpec("Wire", "https://wire.test/rss", 900)], NOW)
     articles = [
-        storage.ArticleIn(
-            key=f"k{i}",
-            guid=f"k{i}",
-            url=f"https://wire.test/{i}",
-            canonical_url=f"https://wire.test/{i}",
-            title=title,
+        article(
+            f"k{i}",
+            title,
             summary=summary,
+            url=f"https://wire.test/{i}",
             published=f"2026-11-2{4 + i % 3}T06:00:00Z",
             language=language,
             content_hash=f"h{i}",

@@ -11,6 +11,7 @@ import pytest
 
 import storage
 from storage import StoryFilters
+from tests.builders import article
 
 NOW = "2026-11-29T08:00:00Z"
 REVIEWED = "2026-11-29T09:30:00Z"
@@ -47,12 +48,9 @@ def poll(db, feed: str, items: Sequence[tuple[str, Item]], started: str = NOW, h
     found = storage.get_feed(db, feed)
     assert found is not None
     articles = [
-        storage.ArticleIn(
-            key=key,
-            guid=key,
-            url=f"https://news.test/{key}",
-            canonical_url=f"https://news.test/{key}",
-            title=title,
+        article(
+            key,
+            title,
             summary=f"About {key}.",
             published=f"2026-11-{day}T06:00:00Z",
             language=language,

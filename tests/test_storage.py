@@ -7,23 +7,14 @@ import pytest
 
 import storage
 from storage import ArticleIn, ClassificationIn, FeedSpec, PollRecord
+from tests import builders
 
 NOW = "2026-11-29T08:00:00Z"
 LATER = "2026-11-29T09:00:00Z"
 
 
 def article(key: str, url: str | None = None, title: str = "Title", summary: str = "") -> ArticleIn:
-    return ArticleIn(
-        key=key,
-        guid=key,
-        url=url,
-        canonical_url=url,
-        title=title,
-        summary=summary,
-        published="2026-11-28T00:00:00Z",
-        language="en",
-        content_hash=f"{title}|{summary}",
-    )
+    return builders.article(key, title, summary=summary, url=url)
 
 
 def poll(feed_id: int, started: str = NOW, **kw: object) -> PollRecord:

@@ -18,6 +18,7 @@ from monitor.similarity import BYTES, signatures, similarity
 from monitor.stories import StoryIndex, StorySettings
 from storage.migrations import MIGRATIONS
 from storage.search import indexed_articles
+from tests.builders import article
 from tests.conftest import write_config
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -126,16 +127,13 @@ def store(
     """Store one poll of `feed_id` (key, (title, summary), published) and group it."""
     texts = [text for _, text, _ in items]
     articles = [
-        storage.ArticleIn(
-            key=key,
-            guid=key,
-            url=f"https://outlet{feed_id}.test/{key}",
-            canonical_url=f"https://outlet{feed_id}.test/{key}",
-            title=title,
+        article(
+            key,
+            title,
             summary=summary,
+            url=f"https://outlet{feed_id}.test/{key}",
             published=iso(published),
             language=None,
-            content_hash=f"{title}|{summary}",
             signature=signature,
         )
         for (key, (title, summary), published), signature in zip(

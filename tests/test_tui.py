@@ -26,6 +26,7 @@ from monitor.cli import cli
 from monitor.tui.app import HelpScreen, ReviewApp
 from monitor.tui.links import gui_command, web_link
 from monitor.tui.screens import LinkScreen, NoteScreen, SearchScreen
+from tests.builders import article
 
 NOW = "2026-11-29T08:00:00Z"
 LATER = "2026-11-29T10:00:00Z"  # after the verdicts the app stores
@@ -77,13 +78,11 @@ def build_db(
     feed = storage.get_feed(db, feed_name)
     assert feed is not None
     items = [
-        storage.ArticleIn(
-            key=key,
-            guid=key,
-            url=f"https://nk.test/{key}",
-            canonical_url=f"https://nk.test/{key}",
-            title=title,
+        article(
+            key,
+            title,
             summary=f"Summary of story {key}: what happened and where.",
+            url=f"https://nk.test/{key}",
             published=f"2026-11-2{i}T06:00:00Z",
             language=language,
             content_hash=f"hash-{key}",
@@ -749,15 +748,12 @@ def repoll(path: Path, key: str, title: str, started: str = LATER) -> None:
     db = storage.open_db(path)
     feed = storage.get_feed(db, "Daily NK")
     assert feed is not None
-    item = storage.ArticleIn(
-        key=key,
-        guid=key,
-        url=f"https://nk.test/{key}",
-        canonical_url=f"https://nk.test/{key}",
-        title=title,
+    item = article(
+        key,
+        title,
         summary="Updated: 13 moved to Dandong.",
+        url=f"https://nk.test/{key}",
         published="2026-11-21T06:00:00Z",
-        language="en",
         content_hash=f"hash-{key}-2",
     )
     poll = storage.PollRecord(feed.id, started, 200, started, 1, True)

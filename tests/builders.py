@@ -1,0 +1,45 @@
+"""Small builders for the records tests hand to storage."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from storage import ArticleIn
+
+
+class _Default(Enum):
+    """An argument left out, where None is a value of its own."""
+
+    URL = "https://news.test/<key>"
+
+
+def article(
+    key: str,
+    title: str = "Title",
+    *,
+    summary: str = "",
+    url: str | None | _Default = _Default.URL,
+    published: str | None = "2026-11-28T00:00:00Z",
+    language: str | None = "en",
+    content_hash: str | None = None,
+    signature: bytes | None = None,
+) -> ArticleIn:
+    """An article as a parsed feed gives it: guid `key`, url `https://news.test/<key>` unless
+    given (None for none), canonical_url the url, content_hash `<title>|<summary>` unless given,
+    so a changed text is a changed article."""
+    if isinstance(url, _Default):
+        url = f"https://news.test/{key}"
+    if content_hash is None:
+        content_hash = f"{title}|{summary}"
+    return ArticleIn(
+        key=key,
+        guid=key,
+        url=url,
+        canonical_url=url,
+        title=title,
+        summary=summary,
+        published=published,
+        language=language,
+        content_hash=content_hash,
+        signature=signature,
+    )
