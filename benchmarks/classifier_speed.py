@@ -3,9 +3,9 @@
 Scoring: the model trained on the seed corpus is saved and loaded as the daemon's parse workers
 load it (no scikit-learn), then scores the feed farm's English stories (HTML reduced to text,
 about 470 characters of its default text) and the seed corpus's Korean, Chinese and Japanese
-items, in batches of 45 (one feed) and of 1,000. Retraining: `classifiers.train` (cross-validation, calibration,
-thresholds and the final fit) on 5,000 examples, the seed corpus plus farm stories labelled by
-the keyword baseline (silver labels: only the timing matters here).
+items, in batches of 45 (one feed) and of 1,000. Retraining: `classifiers.train`
+(cross-validation, calibration, thresholds and the final fit) on 5,000 examples, the seed corpus
+plus farm stories labelled by the keyword baseline (silver labels: only the timing matters here).
 
     python benchmarks/classifier_speed.py [--articles 20000] [--train-examples 5000]
 """
