@@ -13,7 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.classifications import COLUMNS as CLASSIFICATION_COLUMNS
-from storage.classifications import classification_row
+from storage.classifications import classification_row, top_score
 from storage.records import ArticleIn, ClassificationIn
 from storage.stories import refresh_stories, stories_of
 
@@ -186,7 +186,7 @@ def _insert_new(
             current = class_id
             values = classification_row(article_id, model_version or "", result, now)
             class_rows.append((class_id, *values))
-            score, flagged = max(result.scores.values(), default=0.0), int(result.flagged)
+            score, flagged = top_score(result), int(result.flagged)
             margin = result.margin
             class_id += 1
         article_rows.append(

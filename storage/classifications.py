@@ -19,6 +19,11 @@ COLUMNS = (
 )  # fmt: skip
 
 
+def top_score(result: ClassificationIn) -> float:
+    """The score a classification ranks by: its highest label score."""
+    return max(result.scores.values(), default=0.0)
+
+
 def classification_row(
     article_id: int, model_version: str, result: ClassificationIn, now: str
 ) -> tuple[object, ...]:
@@ -26,7 +31,7 @@ def classification_row(
     return (
         article_id,
         model_version,
-        max(result.scores.values(), default=0.0),
+        top_score(result),
         json.dumps(list(result.labels)),
         int(result.flagged),
         now,
