@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
+
+import sqlite_utils
 
 from storage import ArticleIn
+from storage.migrations import MIGRATIONS
 
 
 class _Default(Enum):
@@ -43,3 +47,12 @@ def article(
         content_hash=content_hash,
         signature=signature,
     )
+
+
+def database_before(path: Path, migration: str) -> sqlite_utils.Database:
+    """A database as an older release left it: migrations up to `migration` (not applied),
+    with one feed (id 1), for testing the upgrade."""
+    db = sqlite_utils.Database(path)
+    MIGRATIONS.apply(db, stop_before=migration)
+    db["feeds"].insert({"id": 1, "name": "old", "url": "https://old.test/rss"})
+    return db

@@ -129,16 +129,12 @@ def test_articles_stored_after_the_index_caught_up_are_found_first(db) -> None:
 def test_upgrade_rebuilds_the_index_without_positions_and_keeps_what_was_indexed(
     tmp_path: Path,
 ) -> None:
-    import sqlite_utils
-
-    from storage.migrations import MIGRATIONS
     from storage.search import indexed_articles
     from storage.search_index import index_pending
+    from tests.builders import database_before
 
     path = tmp_path / "old.db"
-    old = sqlite_utils.Database(path)
-    MIGRATIONS.apply(old, stop_before="m013_search_index_without_positions")
-    old["feeds"].insert({"id": 1, "name": "old", "url": "https://old.test/rss"})
+    old = database_before(path, "m013_search_index_without_positions")
     for n, title in enumerate(("Defectors reach Seoul", "탈북민 단둥으로 이송", "Late item"), 1):
         old["articles"].insert(
             {"id": n, "feed_id": 1, "title": title, "fetched": NOW, "content_hash": str(n)}

@@ -16,9 +16,8 @@ from monitor.normalise import iso
 from monitor.runner import run_once
 from monitor.similarity import BYTES, signatures, similarity
 from monitor.stories import StoryIndex, StorySettings
-from storage.migrations import MIGRATIONS
 from storage.search import indexed_articles
-from tests.builders import article
+from tests.builders import article, database_before
 from tests.conftest import write_config
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -276,9 +275,7 @@ def test_migration_gives_existing_articles_a_story_each_and_keeps_their_verdicts
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "old.db"
-    old = sqlite_utils.Database(path)
-    MIGRATIONS.apply(old, stop_before="m011_create_stories")
-    old["feeds"].insert({"id": 1, "name": "old", "url": "https://old.test/rss"})
+    old = database_before(path, "m011_create_stories")
     for n in (1, 2):
         old["articles"].insert(
             {"id": n, "feed_id": 1, "title": f"t{n}", "fetched": iso(NOW), "content_hash": str(n)}
