@@ -35,6 +35,8 @@ EDGE_CASES = [
     ("朝鲜边境", "遣返"),
     ("北朝鮮", "国境 送還"),
     ("dprk", "undprk-ish refoulement"),
+    ("North Korean family arrested", "in Kunming"),
+    ("北朝鮮", "脱北者を拘束"),
 ]
 
 
@@ -66,6 +68,21 @@ def test_indicators_are_what_the_keyword_alert_matches(texts, features):
     assert np.array_equal(matrix.toarray() > 0, expected)
     for j in range(len(features)):
         assert expected[:, j].any() and not expected[:, j].all()  # the test means something
+
+
+def test_groups_widen_the_alert_where_it_is_silent():
+    keywords = KeywordFeatures(features=("nk&defect", "nk&border", "nk&held"))
+    texts = [
+        "north korean loggers seek asylum at a consulate",
+        "북한 주민 망명 신청",
+        "north korea orders guards to shoot-to-kill anyone crossing",
+        "seven north koreans detained in yunnan",
+        "중국 공안, 북한 여성 3명 체포",
+        "north korea detains a us soldier",  # held, not defect: the model weighs it
+        "north korean missile test",
+    ]
+    rows = (keywords.transform(texts).toarray() > 0).astype(int).tolist()
+    assert rows == [[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 1], [0, 0, 0]]
 
 
 def test_batches_give_the_rows_of_the_whole(texts):
@@ -131,7 +148,10 @@ def test_text_features_place_the_keyword_block_last(texts):
     pairs = [("North Korea repatriates defectors", ""), ("Markets", "")]
     block = features.transform(pairs).toarray()[:, -len(DEFAULT_FEATURES) :]
     assert block[1].sum() == 0
-    assert block[0].tolist() == [0.1 if "border" not in f else 0.0 for f in DEFAULT_FEATURES]
+    named = {"nk", "defect", "repat"}  # the groups the first title matches
+    assert block[0].tolist() == [
+        0.1 if set(f.split("&")) <= named else 0.0 for f in DEFAULT_FEATURES
+    ]
     plain = TextFeatures(keywords=()).fit(title_summary(load_seed()[::3]))
     assert plain.keywords_ is None
     assert not any(name.startswith("kw:") for name in plain.feature_names())
