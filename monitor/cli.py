@@ -196,9 +196,8 @@ def status(ctx: Context, fmt: str) -> None:
     timezone = ctx.timezone
     db = ctx.open_db()
     now = utc_now()
-    estimates = missed_estimates(db)
-    estimate = current_estimate(estimates)
-    footer = format_estimate(estimate) if estimates else None
+    estimate = current_estimate(missed_estimates(db))
+    footer = format_estimate(estimate)  # says so when there is no audit yet
     feeds = storage.feed_health(db, iso(now - timedelta(days=7)))
     summary = story_summary(db, last_days(now, zone(timezone)), timezone)
     missed = estimate.as_dict() if estimate else None

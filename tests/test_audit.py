@@ -175,6 +175,8 @@ def run(path: Path, *args: str):
 
 def test_audit_status_estimate_and_digest_from_the_cli(tmp_path: Path) -> None:
     path = recent(tmp_path)
+    before = run(path, "status").output.splitlines()
+    assert before[-1] == "missed stories: no audit yet (`monitor audit` draws unflagged articles)"
     result = run(path, "audit", "--seed", "5")
     assert result.exit_code == 0
     week = audit_week(datetime.now(UTC) - timedelta(days=7), datetime.now(UTC))
