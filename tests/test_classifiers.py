@@ -136,6 +136,32 @@ IRRELEVANT = [
 ]
 
 
+# The story's words about something else, as ordinary news uses them every day. A model that
+# learnt them as North Korea words scored the first 0.36 (commit 617ede0); now 0.04.
+ORDINARY = [
+    (
+        "No escape for drug-resistant lung tumours, mouse study suggests",
+        "Cancers that escaped immunotherapy in earlier trials lost their defence when researchers"
+        " blocked a single enzyme, the team reported.",
+    ),
+    (
+        "Thousands flee as wildfire jumps motorway near Valencia",
+        "Residents fled their homes overnight and the regional government opened sports halls"
+        " for those who escaped the flames.",
+    ),
+    (
+        "Backbench MP defects to rival party on eve of budget vote",
+        "The defection cuts the government's majority to four; the MP said she had fled a party"
+        " that no longer listened to its voters.",
+    ),
+    (
+        "러시아 반정부 성향 기자, 라트비아에 망명 신청",
+        "크렘린 비판 보도로 수배된 기자가 가족과 함께 리가에 도착해 난민 지위를 신청했다.",
+    ),
+]
+ORDINARY_SCORE_CEILING = 0.25
+
+
 def test_seed_corpus_covers_every_label_and_language(seed):
     assert {label for ex in seed for label in ex.labels} == set(LABELS)
     assert {ex.lang for ex in seed} >= {"en", "ko", "zh", "ja"}
@@ -153,6 +179,12 @@ def test_obviously_relevant_items_are_flagged_with_their_label(model, title, sum
 def test_obvious_negatives_are_not_flagged(model, title, summary):
     [prediction] = model.predict([(title, summary)])
     assert not prediction.flagged, prediction.scores
+
+
+@pytest.mark.parametrize(("title", "summary"), ORDINARY, ids=lambda v: str(v)[:24])
+def test_ordinary_news_using_the_storys_words_scores_low(model, title, summary):
+    [prediction] = model.predict([(title, summary)])
+    assert max(prediction.scores.values()) < ORDINARY_SCORE_CEILING, prediction.scores
 
 
 def test_prediction_shape(model):
