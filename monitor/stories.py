@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import sqlite_utils
@@ -118,8 +118,12 @@ class StoryIndex:
         self._times[row] = _seconds(time)
         self._rows[article_id] = row
         self._size += 1
+        self._file(row, banded if banded is not None else bands(signature))
+
+    def _file(self, row: int, banded: list[int]) -> None:
+        """Put a row in the buckets of its bands."""
         buckets = self._buckets
-        for band in banded if banded is not None else bands(signature):
+        for band in banded:
             bucket = buckets.get(band)
             if bucket is None:  # most bands are one article's: no list for those
                 buckets[band] = row
@@ -181,23 +185,29 @@ class StoryIndex:
         return int(self._stories[best])
 
     def prune(self, now: datetime) -> None:
-        """Forget articles older than the window (the index of a long-running daemon)."""
+        """Forget articles older than the window (the index of a long-running daemon).
+
+        The rows kept move to the front in their order, and the buckets are filled again from
+        their signatures: the index is then the one that adding them afresh would build."""
         oldest = (now - 2 * self.settings.window).timestamp()
         keep = np.flatnonzero(self._times[: self._size] >= oldest)
         if len(keep) == self._size:
             return
-        ids = {row: article_id for article_id, row in self._rows.items()}
-        kept = [
-            (ids[row], int(self._stories[row]), int(self._feeds[row]), float(self._times[row]),
-             self._signatures[row].tobytes())
-            for row in keep
-        ]  # fmt: skip
+        ids = np.empty(self._size, dtype=np.int64)
+        ids[list(self._rows.values())] = list(self._rows.keys())
+        arrays = [a[keep] for a in (self._signatures, self._stories, self._feeds, self._times)]
         self.reset()
         self._loaded = True
-        for article_id, story_id, feed_id, moment, signature in kept:
-            self.add(
-                article_id, story_id, feed_id, iso(datetime.fromtimestamp(moment, UTC)), signature
-            )
+        self._size = len(keep)
+        while len(self._stories) < self._size:
+            self._grow()
+        for array, kept in zip(
+            (self._signatures, self._stories, self._feeds, self._times), arrays, strict=True
+        ):
+            array[: self._size] = kept
+        self._rows = dict(zip(ids[keep].tolist(), range(self._size), strict=True))
+        for row, signature in enumerate(arrays[0]):
+            self._file(row, bands(signature.tobytes()))
 
     def group(
         self,

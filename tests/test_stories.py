@@ -193,6 +193,33 @@ def test_a_wire_story_in_forty_outlets_is_one_story() -> None:
     assert found == [None] + [0] * 39
 
 
+def test_pruning_forgets_old_articles_and_is_the_index_of_those_kept() -> None:
+    """A long-running daemon's index: after prune() it is what a new index of the articles
+    kept would be, and it goes on finding and adding."""
+    old, recent, other = signatures([WIRE, KO, ZH])
+    articles = [(1, 1, 1, iso(NOW - timedelta(days=10)), old)]
+    articles += [(n, 2, n, iso(NOW - timedelta(hours=n)), recent) for n in range(2, 14)]
+    articles += [(20, 20, 20, iso(NOW), other), (21, 21, 21, iso(NOW), b"")]  # no signature
+    index = StoryIndex()
+    for article_id, story_id, feed_id, time, signature in articles:
+        index.add(article_id, story_id, feed_id, time, signature)
+    assert len(index) == 14
+    index.prune(NOW)
+    kept = StoryIndex()
+    for article_id, story_id, feed_id, time, signature in articles[1:]:
+        kept.add(article_id, story_id, feed_id, time, signature)
+    assert len(index) == len(kept) == 13
+    assert index._rows == kept._rows and index._buckets == kept._buckets
+    for name in ("_signatures", "_stories", "_feeds", "_times"):
+        assert (getattr(index, name)[:13] == getattr(kept, name)[:13]).all(), name
+    assert index.find(old, 99, iso(NOW - timedelta(days=10))) is None
+    assert index.find(recent, 99, iso(NOW)) == 2
+    assert index.find(other, 99, iso(NOW)) == 20
+    (edited,) = signatures([ZH_EDITED])
+    index.add(30, 20, 30, iso(NOW), edited)
+    assert len(index) == 14 and index.find(edited, 99, iso(NOW)) == 20
+
+
 def test_a_candidate_shares_two_bands_unless_one_half_is_empty() -> None:
     index = StoryIndex()
     (signature,) = signatures([WIRE])
