@@ -34,9 +34,11 @@ NOW = datetime(2026, 11, 29, 10, 15, 0, tzinfo=UTC)
 
 # Floors sit about 0.03 below the figures measured when they were pinned: cross-validation on the
 # seed corpus (1,854 examples, 5 folds, seed 0, thresholds for recall 0.95) and the labelled set
-# written for the tests (80 items, never trained on).
+# written for the tests (80 items, never trained on). The corpus has since gained hard negatives
+# that mention defectors in passing (seed_gaps8), which cross-validation finds harder: with
+# 3,429 examples it measures defectors 0.947, repatriation 0.957, border 0.928, flag 0.958.
 CV_F1_FLOORS = {
-    "defectors": 0.94,  # measured 0.966
+    "defectors": 0.94,  # measured 0.966 with 1,854 examples
     "repatriation": 0.93,  # measured 0.958
     "border": 0.89,  # measured 0.922
     "flag": 0.945,  # measured 0.973
