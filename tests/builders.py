@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 
 import sqlite_utils
 
-from storage import ArticleIn
+from storage import ArticleIn, ClassificationIn, PollRecord, PollSaved, save_poll
 from storage.migrations import MIGRATIONS
 
 
@@ -47,6 +48,23 @@ def article(
         content_hash=content_hash,
         signature=signature,
     )
+
+
+def store_poll(
+    db: sqlite_utils.Database,
+    feed_id: int,
+    articles: Sequence[ArticleIn],
+    scores: Mapping[str, ClassificationIn] | None = None,
+    *,
+    started: str,
+    next_poll: str | None = None,
+    duration_ms: int = 1,
+    model: str | None = None,
+) -> PollSaved:
+    """Store `articles` (and their `scores` by `model`) as one successful poll (200) of feed
+    `feed_id`, next due at `next_poll` (default: `started`)."""
+    poll = PollRecord(feed_id, started, 200, next_poll or started, duration_ms, True)
+    return save_poll(db, poll, articles, scores, model)
 
 
 def database_before(path: Path, migration: str) -> sqlite_utils.Database:

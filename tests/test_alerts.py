@@ -22,8 +22,8 @@ import storage
 from monitor.alerts import SmtpChannel, deliver_due, inline
 from monitor.config import Alerts, ConfigError, parse_config
 from monitor.demo.server import FeedServer
-from storage import ClassificationIn, FeedSpec, PollRecord
-from tests.builders import article
+from storage import ClassificationIn, FeedSpec
+from tests.builders import article, store_poll
 from tests.conftest import write_config
 from tests.test_cli import invoke
 
@@ -128,7 +128,6 @@ def add_article(
     flagged: bool = True,
 ) -> int:
     feed_id = storage.get_feed(db, "Daily NK").id
-    poll = PollRecord(feed_id, iso(fetched), 200, iso(fetched + timedelta(hours=1)), 3, True)
     item = article(
         key,
         title,
@@ -138,7 +137,16 @@ def add_article(
     )
     scores = {"repatriation": score, "border": 0.5, "defectors": 0.2}
     result = ClassificationIn(scores, ("repatriation", "border") if flagged else (), flagged)
-    saved = storage.save_poll(db, poll, [item], {key: result}, "v1")
+    saved = store_poll(
+        db,
+        feed_id,
+        [item],
+        {key: result},
+        started=iso(fetched),
+        next_poll=iso(fetched + timedelta(hours=1)),
+        duration_ms=3,
+        model="v1",
+    )
     return saved.new[key]
 
 

@@ -26,7 +26,7 @@ from monitor.audit import (
 from monitor.cli import cli
 from monitor.normalise import iso
 from monitor.tui.app import ReviewApp
-from tests.builders import article
+from tests.builders import article, store_poll
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 UNFLAGGED = storage.ClassificationIn({"defectors": 0.05, "border": 0.1}, (), False, margin=-0.4)
@@ -48,8 +48,7 @@ def build(path: Path, now: datetime, unflagged: int, *, flagged: int = 5, old: i
             article(key, f"{kind} story {i}", url=None, published=iso(published), content_hash=key)
         )
         scores[key] = result
-    poll = storage.PollRecord(1, iso(now), 200, iso(now), 1, True)
-    storage.save_poll(db, poll, articles, scores, "v1")
+    store_poll(db, 1, articles, scores, started=iso(now), model="v1")
     db.close()
 
 

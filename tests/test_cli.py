@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import storage
 from monitor.cli import cli
 from monitor.demo.server import FeedServer
-from tests.builders import article
+from tests.builders import article, store_poll
 from tests.conftest import write_config
 
 
@@ -123,13 +123,20 @@ def test_digest_exact_bytes(tmp_path: Path) -> None:
         language="ko",
         content_hash="h",
     )
-    poll = storage.PollRecord(1, "2026-11-24T04:00:00Z", 200, "2026-11-24T05:00:00Z", 1, True)
     scores = {
         "k1": storage.ClassificationIn(
             {"defectors": 0.91, "repatriation": 0.8}, ("defectors", "repatriation"), True
         )
     }
-    storage.save_poll(db, poll, [item], scores, "v1")
+    store_poll(
+        db,
+        1,
+        [item],
+        scores,
+        started="2026-11-24T04:00:00Z",
+        next_poll="2026-11-24T05:00:00Z",
+        model="v1",
+    )
     storage.add_review(db, 1, "relevant", "2026-11-25T00:00:00Z", note="line one\nline two")
     out = tmp_path / "w48.csv"
     result = CliRunner().invoke(

@@ -64,8 +64,9 @@ class Newsroom:
     def carry(
         self, outlet: str, item: storage.ArticleIn, result: storage.ClassificationIn, now: str = NOW
     ) -> int:
-        poll = storage.PollRecord(self.feeds[outlet], now, 200, now, 1, True)
-        saved = storage.save_poll(self.db, poll, [item], {item.key: result}, "v1")
+        scores = {item.key: result}
+        feed_id = self.feeds[outlet]
+        saved = builders.store_poll(self.db, feed_id, [item], scores, started=now, model="v1")
         return saved.new[item.key]
 
     def same_story(self, article_id: int, as_article: int) -> None:

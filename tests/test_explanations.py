@@ -20,7 +20,7 @@ from monitor.cli import cli
 from monitor.models import load_current
 from monitor.tui.app import HIGHLIGHT, ReviewApp
 from monitor.why import format_why, searchable, short_why, term_spans, tidy_terms
-from tests.builders import article
+from tests.builders import article, store_poll
 from tests.test_tui import frame_as_sent
 
 NOW = "2026-11-26T08:00:00Z"
@@ -58,8 +58,10 @@ def store(path: Path, model, items: list[tuple[str, str, str]]) -> list[int]:
         )
         for i, (language, title, summary) in enumerate(items)
     ]
-    poll = storage.PollRecord(1, NOW, 200, "2026-11-26T09:00:00Z", 1, True)
-    saved = storage.save_poll(db, poll, articles, classify(model, articles), model.version)
+    scores = classify(model, articles)
+    saved = store_poll(
+        db, 1, articles, scores, started=NOW, next_poll="2026-11-26T09:00:00Z", model=model.version
+    )
     db.close()
     return [saved.new[a.key] for a in articles]
 

@@ -11,7 +11,7 @@ import pytest
 
 import storage
 from storage import StoryFilters
-from tests.builders import article
+from tests.builders import article, store_poll
 
 NOW = "2026-11-29T08:00:00Z"
 REVIEWED = "2026-11-29T09:30:00Z"
@@ -62,8 +62,7 @@ def poll(db, feed: str, items: Sequence[tuple[str, Item]], started: str = NOW, h
         key: storage.ClassificationIn(s, labels, flagged, margin=max(s.values(), default=0) - 0.5)
         for key, (*_head, s, labels, flagged) in items
     }
-    record = storage.PollRecord(found.id, started, 200, started, 1, True)
-    return storage.save_poll(db, record, articles, scores, "test-model")
+    return store_poll(db, found.id, articles, scores, started=started, model="test-model")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from monitor.runner import run_once
 from monitor.similarity import BYTES, signatures, similarity
 from monitor.stories import StoryIndex, StorySettings
 from storage.search import indexed_articles
-from tests.builders import article, database_before
+from tests.builders import article, database_before, store_poll
 from tests.conftest import write_config
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -139,12 +139,8 @@ def store(
             items, signatures(texts), strict=True
         )
     ]
-    record = storage.PollRecord(
-        feed_id=feed_id, started=iso(now), http_status=200, next_poll=iso(now),
-        duration_ms=1, ok=True,
-    )  # fmt: skip
     with db.atomic():
-        saved = storage.save_poll(db, record, articles)
+        saved = store_poll(db, feed_id, articles, started=iso(now))
         index.group(db, feed_id, saved.new, articles, now)
     return saved.new
 

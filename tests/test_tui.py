@@ -26,7 +26,7 @@ from monitor.cli import cli
 from monitor.tui.app import HelpScreen, ReviewApp
 from monitor.tui.links import gui_command, web_link
 from monitor.tui.screens import LinkScreen, NoteScreen, SearchScreen
-from tests.builders import article
+from tests.builders import article, store_poll
 
 NOW = "2026-11-29T08:00:00Z"
 LATER = "2026-11-29T10:00:00Z"  # after the verdicts the app stores
@@ -93,15 +93,15 @@ def build_db(
         key: storage.ClassificationIn(scores=s, labels=labels, flagged=flagged)
         for key, _title, s, labels, flagged in articles
     }
-    poll = storage.PollRecord(
-        feed_id=feed.id,
+    saved = store_poll(
+        db,
+        feed.id,
+        items,
+        scores,
         started=started,
-        http_status=200,
         next_poll="2026-11-29T08:15:00Z",
-        duration_ms=1,
-        ok=True,
+        model="test-model",
     )
-    saved = storage.save_poll(db, poll, items, scores, "test-model")
     db.close()
     return saved.new
 
@@ -756,8 +756,7 @@ def repoll(path: Path, key: str, title: str, started: str = LATER) -> None:
         published="2026-11-21T06:00:00Z",
         content_hash=f"hash-{key}-2",
     )
-    poll = storage.PollRecord(feed.id, started, 200, started, 1, True)
-    assert storage.save_poll(db, poll, [item]).changed
+    assert store_poll(db, feed.id, [item], started=started).changed
     db.close()
 
 
