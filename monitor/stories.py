@@ -195,18 +195,13 @@ class StoryIndex:
             return
         ids = np.empty(self._size, dtype=np.int64)
         ids[list(self._rows.values())] = list(self._rows.keys())
-        arrays = [a[keep] for a in (self._signatures, self._stories, self._feeds, self._times)]
+        kept = [a[keep] for a in (self._signatures, self._stories, self._feeds, self._times)]
         self.reset()
         self._loaded = True
+        self._signatures, self._stories, self._feeds, self._times = kept  # full: add() grows
         self._size = len(keep)
-        while len(self._stories) < self._size:
-            self._grow()
-        for array, kept in zip(
-            (self._signatures, self._stories, self._feeds, self._times), arrays, strict=True
-        ):
-            array[: self._size] = kept
         self._rows = dict(zip(ids[keep].tolist(), range(self._size), strict=True))
-        for row, signature in enumerate(arrays[0]):
+        for row, signature in enumerate(self._signatures):
             self._file(row, bands(signature.tobytes()))
 
     def group(
